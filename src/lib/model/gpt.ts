@@ -1,0 +1,175 @@
+// The GPT forward pass in tfjs core ops, after nanoGPT's model.py: pre-LayerNorm blocks, causal
+// multi-head self-attention, a GELU MLP, learned positions. Sequences are left-padded with PAD:
+// PAD keys are masked out of attention and positions count real tokens only (as in prototype2's
+// gptv.py), so a padded prompt gives the same logits as the unpadded one.
+// Embeddings are one-hot matmuls, not tf.gather: gather's gradient needs UnsortedSegmentSum, which
+// the wasm backend lacks (reference/browser-facts.md).
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig } from '../config/model';
+import { PAD_ID } from '../data/tokenizer';
+import { createParams, gptParamSpecs, param, type ParamStore } from './params';
+import type { Rng } from '../math/rng';
+
+export interface Gpt {
+  config: ModelConfig;
+  params: ParamStore;
+}
+
+/** Per-layer attention keys and values, each [B, nHeads, T, headSize], plus which cached positions hold real tokens. */
+export interface KvCache {
+  keys: tf.Tensor4D[];
+  values: tf.Tensor4D[];
+  /** [B, T] 1 for real tokens, 0 for PAD. */
+  real: tf.Tensor2D;
+}
+
+const LN_EPS = 1e-5;
+const MASKED = -1e9; // added to attention scores of masked keys
+
+/** x @ w + b over the last axis, for x of any rank. */
+function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const shape = x.shape;
+  const inDim = shape[shape.length - 1];
+  let y: tf.Tensor = tf.matMul(tf.reshape(x, [-1, inDim]), w as tf.Tensor2D);
+  if (b) y = tf.add(y, b);
+  return tf.reshape(y, [...shape.slice(0, -1), w.shape[1]!]);
+}
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPS))), g), b);
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+/** GELU, tanh approximation (GPT-2). */
+function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(GELU_C, tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+}
+
+/**
+ * One-hot rows as float32. tfjs-backend-wasm 4.22 ignores oneHot's dtype argument and writes int32
+ * bits into a float tensor (values ~1e-45), so build int32 and cast.
+ */
+export function oneHotFloat(ids: tf.Tensor, depth: number): tf.Tensor {
+  return tf.cast(tf.oneHot(ids as tf.Tensor2D, depth), 'float32');
+}
+
+/** Token + position embeddings. ids [B, T] int32, positions [B, T] int32 -> [B, T, d]. */
+function embed(model: Gpt, ids: tf.Tensor2D, positions: tf.Tensor2D): tf.Tensor3D {
+  const { vocabSize, contextLength } = model.config;
+  const tok = linear(oneHotFloat(ids, vocabSize), param(model.params, 'wte')); // (B, T, d)
+  const pos = linear(oneHotFloat(positions, contextLength), param(model.params, 'wpe')); // (B, T, d)
+  return tf.add(tok, pos) as tf.Tensor3D;
+}
+
+/** One pre-LN block. x [B, Tq, d]; mask [B, 1, Tq, Tk] additive; past keys/values [B, h, Tp, hs]. */
+function block(
+  model: Gpt,
+  layer: number,
+  x: tf.Tensor3D,
+  mask: tf.Tensor,
+  past?: { k: tf.Tensor4D; v: tf.Tensor4D },
+): { x: tf.Tensor3D; k: tf.Tensor4D; v: tf.Tensor4D } {
+  const p = (n: string) => param(model.params, `h.${layer}.${n}`);
+  const { dModel: d, nHeads: h } = model.config;
+  const hs = d / h;
+  const [B, Tq] = x.shape;
+  const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, Tq, h, hs]), [0, 2, 1, 3]) as tf.Tensor4D; // (B, h, Tq, hs)
+
+  const qkv = linear(layerNorm(x, p('ln_1.weight'), p('ln_1.bias')), p('attn.c_attn.weight'), p('attn.c_attn.bias')); // (B, Tq, 3d)
+  const [q, kNew, vNew] = tf.split(qkv, 3, 2).map(heads);
+  const k = past ? (tf.concat([past.k, kNew], 2) as tf.Tensor4D) : kNew; // (B, h, Tk, hs)
+  const v = past ? (tf.concat([past.v, vNew], 2) as tf.Tensor4D) : vNew; // (B, h, Tk, hs)
+  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)), mask); // (B, h, Tq, Tk)
+  const att = tf.matMul(tf.softmax(scores, -1), v); // (B, h, Tq, hs)
+  const merged = tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [B, Tq, d]); // (B, Tq, d)
+  const x1 = tf.add(x, linear(merged, p('attn.c_proj.weight'), p('attn.c_proj.bias'))); // (B, Tq, d)
+
+  const hidden = gelu(linear(layerNorm(x1, p('ln_2.weight'), p('ln_2.bias')), p('mlp.c_fc.weight'), p('mlp.c_fc.bias'))); // (B, Tq, 4d)
+  const x2 = tf.add(x1, linear(hidden, p('mlp.c_proj.weight'), p('mlp.c_proj.bias'))) as tf.Tensor3D; // (B, Tq, d)
+  return { x: x2, k, v };
+}
+
+/** Which positions hold real tokens: [B, T] float 1/0. */
+export function realMask(ids: tf.Tensor2D): tf.Tensor2D {
+  return tf.cast(tf.notEqual(ids, PAD_ID), 'float32') as tf.Tensor2D;
+}
+
+/** Position of each token among the real tokens of its row (PAD counts nothing): [B, T] int32. */
+function positionsOf(real: tf.Tensor2D): tf.Tensor2D {
+  return tf.cast(tf.relu(tf.sub(tf.cumsum(real, 1), 1)), 'int32') as tf.Tensor2D;
+}
+
+export interface ForwardResult {
+  /** Final hidden states after ln_f, [B, T, d]: the input of the LM head and of scalar heads. */
+  hidden: tf.Tensor3D;
+  /** Next-token logits [B, T, V]. */
+  logits: tf.Tensor3D;
+  /** Keys/values for incremental decoding; only when `withCache` was asked. */
+  cache?: KvCache;
+}
+
+/**
+ * Full forward over ids [B, T] (left-padded). A query sees earlier real tokens and itself.
+ * Call inside tf.tidy; keep the cache's tensors with tf.keep if they must outlive it.
+ */
+export function forward(model: Gpt, ids: tf.Tensor2D, withCache = false): ForwardResult {
+  const [B, T] = ids.shape;
+  if (T > model.config.contextLength) throw new RangeError(`sequence of ${T} tokens exceeds the context of ${model.config.contextLength}`);
+  const real = realMask(ids); // (B, T)
+  const causal = tf.linalg.bandPart(tf.ones([T, T]), -1, 0); // (T, T) lower triangle
+  const eye = tf.eye(T);
+  const allowed = tf.maximum(tf.mul(causal, tf.reshape(real, [B, 1, T])), eye); // (B, T, T)
+  const mask = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [B, 1, T, T]); // (B, 1, T, T)
+
+  let x = embed(model, ids, positionsOf(real)); // (B, T, d)
+  const keys: tf.Tensor4D[] = [];
+  const values: tf.Tensor4D[] = [];
+  for (let i = 0; i < model.config.nLayers; i++) {
+    const out = block(model, i, x, mask);
+    x = out.x;
+    keys.push(out.k);
+    values.push(out.v);
+  }
+  const hidden = layerNorm(x, param(model.params, 'ln_f.weight'), param(model.params, 'ln_f.bias')) as tf.Tensor3D; // (B, T, d)
+  const logits = linear(hidden, param(model.params, 'lm_head.weight')) as tf.Tensor3D; // (B, T, V)
+  return { hidden, logits, cache: withCache ? { keys, values, real } : undefined };
+}
+
+/**
+ * One decoding step with a KV cache: ids [B, 1] are the newest tokens. Returns logits [B, V] for
+ * the next token and the extended cache. Call inside tf.tidy.
+ */
+export function forwardStep(model: Gpt, ids: tf.Tensor2D, cache: KvCache): { logits: tf.Tensor2D; cache: KvCache } {
+  const [B] = ids.shape;
+  const real = tf.concat([cache.real, realMask(ids)], 1) as tf.Tensor2D; // (B, Tk)
+  const Tk = real.shape[1];
+  if (Tk > model.config.contextLength) throw new RangeError(`sequence of ${Tk} tokens exceeds the context of ${model.config.contextLength}`);
+  const position = tf.cast(tf.relu(tf.sub(tf.sum(real, 1, true), 1)), 'int32') as tf.Tensor2D; // (B, 1)
+  // The newest token always sees itself, even when it is PAD (a finished row).
+  const allowed = tf.concat([cache.real, tf.ones([B, 1])], 1); // (B, Tk)
+  const mask = tf.reshape(tf.mul(tf.sub(1, allowed), MASKED), [B, 1, 1, Tk]); // (B, 1, 1, Tk)
+
+  let x = embed(model, ids, position); // (B, 1, d)
+  const keys: tf.Tensor4D[] = [];
+  const values: tf.Tensor4D[] = [];
+  for (let i = 0; i < model.config.nLayers; i++) {
+    const out = block(model, i, x, mask, { k: cache.keys[i], v: cache.values[i] });
+    x = out.x;
+    keys.push(out.k);
+    values.push(out.v);
+  }
+  const hidden = layerNorm(x, param(model.params, 'ln_f.weight'), param(model.params, 'ln_f.bias')); // (B, 1, d)
+  const logits = tf.reshape(linear(hidden, param(model.params, 'lm_head.weight')), [B, model.config.vocabSize]) as tf.Tensor2D; // (B, V)
+  return { logits, cache: { keys, values, real } };
+}
+
+export function disposeCache(cache: KvCache): void {
+  tf.dispose([...cache.keys, ...cache.values, cache.real]);
+}
+
+/** A freshly initialised GPT whose weights come from `rng` (see params.ts). */
+export function createGpt(config: ModelConfig, rng: Rng, prefix = 'gpt'): Gpt {
+  return { config, params: createParams(gptParamSpecs(config), config.nLayers, rng, prefix) };
+}

@@ -1,0 +1,109 @@
+// AdamW (Loshchilov & Hutter 2019) with global-norm gradient clipping, written out so that every
+// state tensor is owned and disposed here (tfjs-core's AdamOptimizer has no decoupled weight decay).
+// Decay applies to matrices only (GPT-2/nanoGPT practice: not to biases or LayerNorm gains).
+// The global norm is summed in JS from per-tensor squared norms: summing many scalars on device gave
+// wrong values on webgpu and wasm here (reference/browser-facts.md); per-tensor norms were right.
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core alone registers no gradients; training needs them on every backend.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { ParamStore } from './params';
+
+export interface AdamWConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Clip the global gradient norm to this value; 0 disables clipping. */
+  clipNorm: number;
+}
+
+export const DEFAULT_ADAMW: AdamWConfig = {
+  lr: 3e-4, // Adam's usual rate for small transformers; PPO and the RM override it
+  beta1: 0.9,
+  beta2: 0.99, // nanoGPT's choice for small models: faster adaptation than 0.999
+  eps: 1e-8,
+  weightDecay: 0, // plain Adam unless a caller asks (the RM refit uses 0.1)
+  clipNorm: 1, // prototypes clipped at 1.0
+};
+
+export interface StepResult {
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+}
+
+export class AdamW {
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private t = 0;
+  readonly config: AdamWConfig;
+
+  /** `params`: the variables this optimizer updates; no others are touched. */
+  constructor(private readonly params: ParamStore, config: Partial<AdamWConfig> = {}) {
+    this.config = { ...DEFAULT_ADAMW, ...config };
+    for (const [name, p] of params) {
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+    }
+  }
+
+  get steps(): number {
+    return this.t;
+  }
+
+  /**
+   * One step on the loss returned by `lossFn` (called inside tidy). Returns the loss and gradient norm.
+   * A non-finite loss or gradient norm skips the update and throws NonFiniteError: the weights are untouched.
+   */
+  async step(lossFn: () => tf.Scalar, lr = this.config.lr): Promise<StepResult> {
+    const names = [...this.params.keys()];
+    const vars = names.map((n) => this.params.get(n)!);
+    const { value, grads } = tf.variableGrads(lossFn, vars);
+    try {
+      const gradList = names.map((_, i) => grads[vars[i].name]);
+      const sq = gradList.map((g) => tf.tidy(() => tf.sum(tf.square(g))));
+      const sqValues = await Promise.all(sq.map((s) => s.data()));
+      tf.dispose(sq);
+      const loss = (await value.data())[0];
+      const gradNorm = Math.sqrt(sqValues.reduce((a, s) => a + s[0], 0));
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteError(loss, gradNorm);
+      const { clipNorm, beta1, beta2, eps, weightDecay } = this.config;
+      const scale = clipNorm > 0 && gradNorm > clipNorm ? clipNorm / gradNorm : 1;
+      this.t += 1;
+      const bc1 = 1 - beta1 ** this.t;
+      const bc2 = 1 - beta2 ** this.t;
+      tf.tidy(() => {
+        names.forEach((name, i) => {
+          const p = vars[i];
+          const g = scale === 1 ? gradList[i] : tf.mul(gradList[i], scale);
+          const m = this.m.get(name)!;
+          const v = this.v.get(name)!;
+          m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+          v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+          let update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
+          if (weightDecay > 0 && p.rank >= 2) update = tf.add(update, tf.mul(p, weightDecay));
+          p.assign(tf.sub(p, tf.mul(update, lr)));
+        });
+      });
+      return { loss, gradNorm };
+    } finally {
+      value.dispose();
+      tf.dispose(Object.values(grads));
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}
+
+/** A loss or gradient that is NaN or infinite: the step was not applied. */
+export class NonFiniteError extends Error {
+  constructor(readonly loss: number, readonly gradNorm: number) {
+    super(`training step produced a non-finite value (loss ${loss}, gradient norm ${gradNorm}); the update was skipped`);
+    this.name = 'NonFiniteError';
+  }
+}

@@ -1,0 +1,37 @@
+// Vite builds the static page (main thread + module worker); Vitest runs two projects:
+// `unit` (pure ML code in Node on the tfjs CPU/wasm backends) and `browser` (playwright-core
+// driving Debian Chromium against the built page).
+import { defineConfig } from 'vitest/config';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+export default defineConfig({
+  base: './', // relative asset URLs: dist/ works from any sub-path of any static host
+  plugins: [svelte({ configFile: false })],
+  worker: { format: 'es' },
+  build: { target: 'es2022', chunkSizeWarningLimit: 1500 },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          environment: 'node',
+          include: ['tests/unit/**/*.test.ts'],
+          setupFiles: ['tests/support/tf-cpu.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          environment: 'node',
+          include: ['tests/browser/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
