@@ -32,6 +32,15 @@ export class Tokenizer {
     this.index = index;
   }
 
+  /** A tokenizer from a saved vocab.json (PAD and EOS first); throws on a malformed list. */
+  static fromVocab(raw: unknown): Tokenizer {
+    if (!Array.isArray(raw) || raw.length < 3 || !raw.every((w) => typeof w === 'string')) {
+      throw new Error('vocab.json must be a list of at least 3 strings');
+    }
+    if (raw[PAD_ID] !== PAD || raw[EOS_ID] !== EOS) throw new Error(`vocab.json must start with "${PAD}" and "${EOS}"`);
+    return new Tokenizer(raw.slice(2) as string[]);
+  }
+
   get size(): number {
     return this.vocab.length;
   }
