@@ -61,8 +61,10 @@ export class AdamW {
     const vars = names.map((n) => this.params.get(n)!);
     const { value, grads } = tf.variableGrads(lossFn, vars);
     try {
+      // A variable the loss does not touch has no gradient; like torch's AdamW, it is skipped.
+      const used = names.map((_, i) => i).filter((i) => grads[vars[i].name] != null);
       const gradList = names.map((_, i) => grads[vars[i].name]);
-      const sq = gradList.map((g) => tf.tidy(() => tf.sum(tf.square(g))));
+      const sq = used.map((i) => tf.tidy(() => tf.sum(tf.square(gradList[i]))));
       const sqValues = await Promise.all(sq.map((s) => s.data()));
       tf.dispose(sq);
       const loss = (await value.data())[0];
@@ -74,7 +76,8 @@ export class AdamW {
       const bc1 = 1 - beta1 ** this.t;
       const bc2 = 1 - beta2 ** this.t;
       tf.tidy(() => {
-        names.forEach((name, i) => {
+        used.forEach((i) => {
+          const name = names[i];
           const p = vars[i];
           const g = scale === 1 ? gradList[i] : tf.mul(gradList[i], scale);
           const m = this.m.get(name)!;
@@ -89,7 +92,7 @@ export class AdamW {
       return { loss, gradNorm };
     } finally {
       value.dispose();
-      tf.dispose(Object.values(grads));
+      tf.dispose(Object.values(grads).filter((g) => g != null));
     }
   }
 

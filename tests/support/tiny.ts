@@ -1,0 +1,22 @@
+// Tiny model configs and helpers shared by unit tests, so the suite stays fast on the CPU backend.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig } from '../../src/lib/config/model';
+import { Rng } from '../../src/lib/math/rng';
+import { createGpt, type Gpt } from '../../src/lib/model/gpt';
+
+export const TINY: ModelConfig = { vocabSize: 12, contextLength: 10, dModel: 8, nLayers: 2, nHeads: 2, maxNewTokens: 5 };
+
+export function tinyGpt(seed = 1, cfg: Partial<ModelConfig> = {}): Gpt {
+  return createGpt({ ...TINY, ...cfg }, new Rng(seed), 'tiny');
+}
+
+export function ids2d(rows: number[][]): tf.Tensor2D {
+  return tf.tensor2d(rows, [rows.length, rows[0].length], 'int32');
+}
+
+/** Values of every parameter, by name. */
+export async function snapshot(model: Gpt): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, v] of model.params) out.set(name, (await v.data()) as Float32Array);
+  return out;
+}
