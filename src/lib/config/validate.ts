@@ -13,7 +13,7 @@ export interface IntRule {
 }
 
 /** Reads integer fields of `raw` by the rules in `rules`; missing fields take `defaults`. */
-export function readIntFields<T extends Record<string, number>>(
+export function readIntFields<T extends { [K in keyof T]: number }>(
   raw: unknown,
   defaults: T,
   rules: Record<keyof T, IntRule>,

@@ -28,6 +28,26 @@ export function learningRate(cfg: PretrainConfig, step: number): number {
   return cfg.lr * warm * decay;
 }
 
+/** The fixed validation batches of a run: a corpus from its own seed stream, so they never overlap training. */
+export function validationWindows(cfg: PretrainConfig, tokenizer: Tokenizer, width: number): Int32Array[] {
+  const root = new Rng(cfg.seed);
+  const val = generateCorpus(cfg.valReviews, root.fork('val-corpus').seed).map((t) => tokenizer.encodeDocument(t));
+  const rng = root.fork('val-batches');
+  return Array.from({ length: cfg.valBatches }, () => makeWindows(val, cfg.batchSize, width, rng));
+}
+
+/** Mean next-token loss (nats/token) of `model` over batches of windows. */
+export async function meanLoss(model: Gpt, batches: Int32Array[], batchSize: number): Promise<number> {
+  const width = model.config.contextLength + 1;
+  let total = 0;
+  for (const w of batches) {
+    const loss = tf.tidy(() => lmLoss(model, tf.tensor2d(w, [batchSize, width], 'int32')));
+    total += (await loss.data())[0];
+    loss.dispose();
+  }
+  return total / batches.length;
+}
+
 export interface PretrainLogEntry {
   step: number;
   seconds: number;
@@ -50,9 +70,7 @@ export class Pretrainer {
     const root = new Rng(cfg.seed);
     this.width = model.config.contextLength + 1;
     this.train = generateCorpus(cfg.trainReviews, root.fork('train-corpus').seed).map((t) => tokenizer.encodeDocument(t));
-    const val = generateCorpus(cfg.valReviews, root.fork('val-corpus').seed).map((t) => tokenizer.encodeDocument(t));
-    const valRng = root.fork('val-batches');
-    this.valWindows = Array.from({ length: cfg.valBatches }, () => makeWindows(val, cfg.batchSize, this.width, valRng));
+    this.valWindows = validationWindows(cfg, tokenizer, this.width);
     this.batchRng = root.fork('train-batches');
     this.optimizer = new AdamW(model.params, { lr: cfg.lr, weightDecay: cfg.weightDecay, clipNorm: 1 });
   }
@@ -71,14 +89,8 @@ export class Pretrainer {
   }
 
   /** Mean loss over the fixed validation batches (nats/token). */
-  async validationLoss(): Promise<number> {
-    let total = 0;
-    for (const w of this.valWindows) {
-      const loss = tf.tidy(() => lmLoss(this.model, tf.tensor2d(w, [this.cfg.batchSize, this.width], 'int32')));
-      total += (await loss.data())[0];
-      loss.dispose();
-    }
-    return total / this.valWindows.length;
+  validationLoss(): Promise<number> {
+    return meanLoss(this.model, this.valWindows, this.cfg.batchSize);
   }
 
   /** Runs the remaining steps, evaluating every evalEvery steps and at the end. */
