@@ -1,0 +1,184 @@
+// The first page in real Chromium: the worker loads the shipped base model on the best backend
+// (WASM here: the only WebGPU adapter is SwiftShader's), shows samples and says why it chose the
+// backend; it works on a phone-sized screen, by keyboard, from a sub-path, and it reports a bad
+// address parameter or a broken model file in the page instead of hanging.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  copyDistUnder,
+  DESKTOP,
+  ensureBuilt,
+  launchBrowser,
+  openPage,
+  PHONE,
+  SCREENSHOT_DIR,
+  serveStatic,
+  type StaticServer,
+} from '../support/browser';
+import { backendBadge, settle, shownSamples, shippedVocab, unknownWords } from './page-helpers';
+
+const LOAD_MS = 60_000;
+
+let browser: Browser;
+let server: StaticServer;
+
+beforeAll(async () => {
+  await ensureBuilt();
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  [browser, server] = await Promise.all([launchBrowser(), serveStatic('dist')]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the page', () => {
+  test('loads the base model on WASM, says why, and shows samples made of vocabulary words', async () => {
+    const { page, errors, close } = await openPage(browser, DESKTOP);
+    try {
+      await page.goto(`${server.origin}/`);
+      await expect(page.title()).resolves.toBe('RLHF Playground');
+      await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('RLHF Playground');
+      const { phase, text } = await settle(page, LOAD_MS);
+      expect(text).toMatch(/^Ready/);
+      expect(phase).toBe('ready');
+
+      expect(await backendBadge(page)).toBe('WASM');
+      const reasons = await page.getByRole('list', { name: 'Backend reasons' }).textContent();
+      expect(reasons).toMatch(/WebGPU: software adapter only \(.*swiftshader.*\); using WASM/i);
+      expect(reasons).toMatch(/WASM: chosen; SIMD on, 1 thread/);
+
+      const samples = await shownSamples(page);
+      expect(samples.map((s) => s.prompt)).toEqual(['the pizza was', 'what a', 'the hotel was', 'we loved', 'the staff']);
+      const vocab = shippedVocab();
+      expect(samples.some((s) => s.completion.trim().length > 0)).toBe(true);
+      for (const s of samples) expect(unknownWords(s.completion, vocab)).toEqual([]);
+
+      const facts = ((await page.locator('dl.facts').textContent()) ?? '').replace(/\s+/g, ' ');
+      expect(facts).toMatch(/Parameters [\d,]+ /);
+      expect(facts).toMatch(/Vocabulary \d+ tokens/);
+      expect(facts).toMatch(/Validation loss \d+\.\d{3} nats\/token/);
+      await expect(page.getByLabel('Seed', { exact: true }).textContent()).resolves.toBe('1');
+
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'page-desktop-1280x800.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('fits a 390 px screen and samples again by keyboard', async () => {
+    const { page, errors, close } = await openPage(browser, PHONE);
+    try {
+      await page.goto(`${server.origin}/?seed=7`);
+      await settle(page, LOAD_MS);
+      await expect(page.getByLabel('Seed', { exact: true }).textContent()).resolves.toBe('7');
+      const before = await shownSamples(page);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+
+      // Tab from the top of the page to the button, press Enter: new samples come.
+      const button = page.getByRole('button', { name: 'Sample again' });
+      let reached = false;
+      for (let i = 0; i < 30 && !reached; i++) {
+        await page.keyboard.press('Tab');
+        reached = await button.evaluate((b) => b === document.activeElement);
+      }
+      expect(reached).toBe(true);
+      await page.keyboard.press('Enter');
+      await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-phase') === 'sampling', undefined, { timeout: 5_000 }).catch(() => {});
+      await settle(page, LOAD_MS);
+      const after = await shownSamples(page);
+      expect(after.map((s) => s.prompt)).toEqual(before.map((s) => s.prompt));
+      expect(after.map((s) => s.completion)).not.toEqual(before.map((s) => s.completion));
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'page-phone-390x844.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('the same seed gives the same samples', async () => {
+    const runs: string[][] = [];
+    for (let i = 0; i < 2; i++) {
+      const { page, close } = await openPage(browser);
+      try {
+        await page.goto(`${server.origin}/?seed=42`);
+        await settle(page, LOAD_MS);
+        runs.push((await shownSamples(page)).map((s) => s.completion));
+      } finally {
+        await close();
+      }
+    }
+    expect(runs[1]).toEqual(runs[0]);
+  });
+
+  test('an unknown ?backend= value gets a clear message and the page still loads', async () => {
+    const { page, errors, close } = await openPage(browser);
+    try {
+      await page.goto(`${server.origin}/?backend=bogus`);
+      const alert = page.getByRole('alert');
+      await expect(alert.textContent()).resolves.toMatch(/Unknown backend "bogus".*webgpu, wasm, webgl, cpu/);
+      const { phase } = await settle(page, LOAD_MS);
+      expect(phase).toBe('ready');
+      expect(await backendBadge(page)).toBe('WASM');
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('works from a sub-path (worker and .wasm files load relative to the page)', async () => {
+    const copy = copyDistUnder('sub/dir');
+    const sub = await serveStatic(copy.root);
+    const { page, errors, close } = await openPage(browser);
+    try {
+      await page.goto(`${sub.origin}/sub/dir/`);
+      const { phase, text } = await settle(page, LOAD_MS);
+      expect(text).toMatch(/^Ready/);
+      expect(phase).toBe('ready');
+      expect(await backendBadge(page)).toBe('WASM');
+      expect((await shownSamples(page)).length).toBe(5);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+      await sub.close();
+      copy.remove();
+    }
+  });
+
+  test('a truncated weights.bin shows a clear error instead of hanging', async () => {
+    const { page, close } = await openPage(browser);
+    try {
+      await page.route('**/models/base/weights.bin', async (route) => {
+        const response = await route.fetch();
+        const body = await response.body();
+        await route.fulfill({ response, body: body.subarray(0, 1000) });
+      });
+      await page.goto(`${server.origin}/`);
+      const { phase, text } = await settle(page, LOAD_MS);
+      expect(phase).toBe('error');
+      expect(text).toMatch(/Could not load the base model: weights\.bin has 1000 bytes; the manifest needs \d+ \(truncated or wrong file\?\)/);
+      await expect(page.locator('.error-message').textContent()).resolves.toMatch(/weights\.bin has 1000 bytes/);
+      await expect(page.getByRole('button', { name: 'Sample again' }).getAttribute('aria-disabled')).resolves.toBe('true');
+    } finally {
+      await close();
+    }
+  });
+
+  test('a missing model file names the file and the HTTP status', async () => {
+    const { page, close } = await openPage(browser);
+    try {
+      await page.route('**/models/base/vocab.json', (route) => route.fulfill({ status: 404, body: 'not found' }));
+      await page.goto(`${server.origin}/`);
+      const { phase, text } = await settle(page, LOAD_MS);
+      expect(phase).toBe('error');
+      expect(text).toMatch(/Could not load the base model: could not fetch vocab\.json from .*: HTTP 404/);
+    } finally {
+      await close();
+    }
+  });
+});
