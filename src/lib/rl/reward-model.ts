@@ -1,0 +1,217 @@
+// The reward model r(x, y) (InstructGPT step 2): a copy of the base model with a scalar head whose
+// per-token scores are summed over the completion (prototype2: sum pooling beat last-token and mean),
+// trained with the Bradley-Terry loss -log sigmoid(r_chosen - r_rejected) on weighted comparison
+// pairs (ties give both orders at weight 1/2: see preferences.ts). Scores are normalised to mean 0,
+// std 1 on base-model samples so that PPO's reward scale does not depend on the labels.
+// An optional ensemble of bootstrap members gives an uncertainty estimate and disagreement-based
+// pair selection (prototype2: 0.835 held-out accuracy at 50 labels vs 0.786 for random pairs).
+import * as tf from '@tensorflow/tfjs-core';
+import type { RewardConfig } from '../config/reward';
+import type { Tokenizer } from '../data/tokenizer';
+import { Rng } from '../math/rng';
+import type { Gpt } from '../model/gpt';
+import { cloneGpt, completionScore, ensureScalarHead } from '../model/heads';
+import { AdamW } from '../model/optim';
+import { logSigmoid } from '../model/ops';
+import { disposeParams } from '../model/params';
+import type { ComparisonPair } from './preferences';
+import { encodeBatch } from './sequences';
+
+/** Bradley-Terry loss: weighted mean of -log sigmoid(r_chosen - r_rejected). Call inside tidy. */
+export function bradleyTerryLoss(chosen: tf.Tensor1D, rejected: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
+  const nll = tf.neg(logSigmoid(tf.sub(chosen, rejected))); // (B,)
+  return tf.div(tf.sum(tf.mul(nll, weights)), tf.sum(weights)) as tf.Scalar;
+}
+
+export interface RewardMetrics {
+  /** Mean BT loss of the last step(s). */
+  loss: number;
+  /** Share of the labelled pairs the RM orders as labelled (weighted; a tie counts as right when |d| is small). */
+  labelAccuracy: number;
+  steps: number;
+}
+
+/** Scores of a batch: per-member raw scores and the normalised ensemble mean. */
+export interface RewardScores {
+  /** Normalised ensemble mean, one per completion. */
+  scores: number[];
+  /** Raw scores [member][completion]. */
+  members: number[][];
+}
+
+export class RewardModel {
+  private members: Gpt[] = [];
+  private optimizers: AdamW[] = [];
+  private norm = { mean: 0, std: 1 };
+  steps = 0;
+  lastLoss = NaN;
+
+  constructor(
+    private readonly base: Gpt,
+    private readonly tokenizer: Tokenizer,
+    readonly config: RewardConfig,
+    private readonly rng: Rng,
+  ) {
+    this.reset();
+  }
+
+  get ensembleSize(): number {
+    return this.members.length;
+  }
+
+  /** The first member (the critic of PPO is initialised from it). */
+  get primary(): Gpt {
+    return this.members[0];
+  }
+
+  /** Back to the base model with fresh zero heads (a full refit starts here). */
+  reset(): void {
+    this.disposeMembers();
+    for (let m = 0; m < this.config.ensembleSize; m++) {
+      const member = cloneGpt(this.base, `rm${m}`);
+      ensureScalarHead(member, `rm${m}`);
+      this.members.push(member);
+      this.optimizers.push(new AdamW(member.params, { lr: this.config.lr, weightDecay: this.config.weightDecay, clipNorm: 1 }));
+    }
+    this.steps = 0;
+    this.lastLoss = NaN;
+    this.norm = { mean: 0, std: 1 };
+  }
+
+  /** One BT step of member `m` on `batch`. */
+  private async stepMember(m: number, batch: readonly ComparisonPair[]): Promise<number> {
+    const prompts = batch.map((p) => p.prompt);
+    const enc = encodeBatch(this.tokenizer, [...prompts, ...prompts], [...batch.map((p) => p.chosen), ...batch.map((p) => p.rejected)]);
+    const ids = tf.tensor2d(enc.ids, [enc.batch, enc.width], 'int32');
+    const weights = tf.tensor1d(batch.map((p) => p.weight));
+    const B = batch.length;
+    try {
+      const { loss } = await this.optimizers[m].step(() => {
+        const r = completionScore(this.members[m], ids, enc.promptWidth); // (2B,)
+        return bradleyTerryLoss(tf.slice(r, 0, B) as tf.Tensor1D, tf.slice(r, B, B) as tf.Tensor1D, weights);
+      });
+      return loss;
+    } finally {
+      tf.dispose([ids, weights]);
+    }
+  }
+
+  /** A minibatch: the `must` pairs first, then draws from `pool` (all pairs, or a member's bootstrap resample). */
+  private drawBatch(pool: readonly ComparisonPair[], rng: Rng, must: readonly ComparisonPair[] = [], size = this.config.batchSize): ComparisonPair[] {
+    const n = Math.min(size, pool.length + must.length);
+    const batch = must.slice(0, n);
+    while (batch.length < n) batch.push(rng.pick(pool));
+    return batch;
+  }
+
+  /**
+   * Full refit from the base model (prototype2 recipe). `onProgress(step, loss)` is called every
+   * step; `shouldStop()` is polled between steps so long work can be cancelled.
+   */
+  async refit(
+    pairs: readonly ComparisonPair[],
+    onProgress: (step: number, loss: number) => void = () => {},
+    shouldStop: () => boolean = () => false,
+  ): Promise<void> {
+    if (pairs.length === 0) throw new Error('the reward model needs at least one comparison to train on');
+    this.reset();
+    const rng = this.rng.fork(`refit-${pairs.length}`);
+    const pools = this.members.map((_, m) => (m === 0 ? pairs.slice() : pairs.map(() => rng.pick(pairs))));
+    for (let s = 0; s < this.config.refitSteps; s++) {
+      if (shouldStop()) break;
+      let total = 0;
+      for (let m = 0; m < this.members.length; m++) total += await this.stepMember(m, this.drawBatch(pools[m], rng));
+      this.lastLoss = total / this.members.length;
+      this.steps += 1;
+      onProgress(s + 1, this.lastLoss);
+    }
+  }
+
+  /** Incremental update after new labels: a few steps whose batches always hold the new pairs. */
+  async update(allPairs: readonly ComparisonPair[], newPairs: readonly ComparisonPair[]): Promise<void> {
+    if (allPairs.length === 0) return;
+    const rng = this.rng.fork(`update-${this.steps}`);
+    for (let s = 0; s < this.config.incrementalSteps; s++) {
+      let total = 0;
+      for (let m = 0; m < this.members.length; m++) total += await this.stepMember(m, this.drawBatch(allPairs, rng, newPairs, this.config.incrementalBatchSize));
+      this.lastLoss = total / this.members.length;
+      this.steps += 1;
+    }
+  }
+
+  /** Raw member scores [member][i] of completions, in chunks of `chunk` rows. */
+  async rawScores(prompts: readonly string[], completions: readonly string[], chunk = 256): Promise<number[][]> {
+    const out = this.members.map(() => [] as number[]);
+    for (let i = 0; i < prompts.length; i += chunk) {
+      const enc = encodeBatch(this.tokenizer, prompts.slice(i, i + chunk), completions.slice(i, i + chunk));
+      const ids = tf.tensor2d(enc.ids, [enc.batch, enc.width], 'int32');
+      for (let m = 0; m < this.members.length; m++) {
+        const s = tf.tidy(() => completionScore(this.members[m], ids, enc.promptWidth));
+        out[m].push(...(await s.data()));
+        s.dispose();
+      }
+      ids.dispose();
+    }
+    return out;
+  }
+
+  /** Normalised ensemble-mean scores and raw member scores. */
+  async score(prompts: readonly string[], completions: readonly string[]): Promise<RewardScores> {
+    const members = await this.rawScores(prompts, completions);
+    const scores = prompts.map((_, i) => {
+      let s = 0;
+      for (const m of members) s += m[i];
+      return (s / members.length - this.norm.mean) / this.norm.std;
+    });
+    return { scores, members };
+  }
+
+  /** Sets the normalisation from base-model samples (mean 0, std 1 on them). */
+  async setNormalisation(prompts: readonly string[], completions: readonly string[]): Promise<void> {
+    const members = await this.rawScores(prompts, completions);
+    const mean = prompts.map((_, i) => members.reduce((a, m) => a + m[i], 0) / members.length);
+    const mu = mean.reduce((a, b) => a + b, 0) / mean.length;
+    const sd = Math.sqrt(mean.reduce((a, b) => a + (b - mu) ** 2, 0) / mean.length);
+    this.norm = { mean: mu, std: sd > 1e-6 ? sd : 1 };
+  }
+
+  get normalisation(): { mean: number; std: number } {
+    return { ...this.norm };
+  }
+
+  /**
+   * Accuracy on comparison pairs: the weighted share ordered as labelled. A tie pair (weight < 1)
+   * counts as correct when the RM's P(chosen > rejected) is within 0.5 +- `tieBand`.
+   */
+  async accuracy(pairs: readonly ComparisonPair[], tieBand = 0.1): Promise<number> {
+    if (pairs.length === 0) return NaN;
+    const { scores } = await this.score([...pairs.map((p) => p.prompt), ...pairs.map((p) => p.prompt)], [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)]);
+    const n = pairs.length;
+    let right = 0;
+    let total = 0;
+    pairs.forEach((p, i) => {
+      const d = (scores[i] - scores[n + i]) * this.norm.std; // back to raw units for the BT probability
+      const prob = 1 / (1 + Math.exp(-d));
+      const ok = p.weight < 1 ? Math.abs(prob - 0.5) <= tieBand : d > 0;
+      right += p.weight * (ok ? 1 : 0);
+      total += p.weight;
+    });
+    return right / total;
+  }
+
+  /** A scorer function for best-of-N and PPO: normalised scores. */
+  scorer(): (prompts: string[], completions: string[]) => Promise<number[]> {
+    return async (prompts, completions) => (await this.score(prompts, completions)).scores;
+  }
+
+  private disposeMembers(): void {
+    for (const o of this.optimizers) o.dispose();
+    for (const m of this.members) disposeParams(m.params);
+    this.optimizers = [];
+    this.members = [];
+  }
+
+  dispose(): void {
+    this.disposeMembers();
+  }
+}
