@@ -5,9 +5,11 @@
 import {
   assertNever,
   PROTOCOL_VERSION,
+  REPLY_TYPE,
   type BackendName,
   type FromWorker,
   type ReadyReply,
+  type ReplyTo,
   type SamplesReply,
   type ToWorker,
 } from '../lib/protocol/messages';
@@ -55,11 +57,11 @@ export class WorkerClient {
   }
 
   init(options: { modelUrl: string; backend?: BackendName; seed: number }): Promise<ReadyReply> {
-    return this.request<ReadyReply>('ready', (requestId) => ({ type: 'init', version: PROTOCOL_VERSION, requestId, ...options }));
+    return this.request((requestId) => ({ type: 'init', version: PROTOCOL_VERSION, requestId, ...options }));
   }
 
   sample(prompts: string[], temperature: number): Promise<SamplesReply> {
-    return this.request<SamplesReply>('samples', (requestId) => ({ type: 'sample', requestId, prompts, temperature }));
+    return this.request((requestId) => ({ type: 'sample', requestId, prompts, temperature }));
   }
 
   dispose(): void {
@@ -67,11 +69,15 @@ export class WorkerClient {
     this.rejectAll('the worker was stopped');
   }
 
-  private request<R extends FromWorker>(expects: R['type'], build: (requestId: number) => ToWorker): Promise<R> {
+  /** Sends a request with a fresh id; resolves with the reply of the type REPLY_TYPE names. */
+  private request<K extends ToWorker['type']>(build: (requestId: number) => Extract<ToWorker, { type: K }>): Promise<ReplyTo[K]> {
     const requestId = this.nextId++;
-    return new Promise<R>((resolve, reject) => {
+    const message = build(requestId);
+    const expects: FromWorker['type'] = REPLY_TYPE[message.type as K];
+    return new Promise<ReplyTo[K]>((resolve, reject) => {
+      // receive() resolves only with a reply whose type is `expects`, i.e. a ReplyTo[K].
       this.pending.set(requestId, { expects, resolve: resolve as (reply: FromWorker) => void, reject });
-      this.worker.postMessage(build(requestId));
+      this.worker.postMessage(message);
     });
   }
 

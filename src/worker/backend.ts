@@ -86,7 +86,7 @@ const SMOKE_EXPECTED = 12;
 /** Registers, initialises and smoke-tests one backend; throws with the reason when it cannot run. */
 async function start(name: BackendName): Promise<void> {
   await PREPARE[name]();
-  if (!(await tf.setBackend(name))) throw new Error('it did not initialise');
+  if (!(await tf.setBackend(name))) throw new Error("it did not initialise; the console shows tfjs's reason");
   await tf.ready();
   // Some backends initialise and then fail on the first kernel: run one and read it back.
   const t = tf.tidy(() => tf.sum(tf.mul(tf.tensor1d([1, 2, 3]), 2)));

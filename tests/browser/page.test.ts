@@ -2,13 +2,14 @@
 // (WASM here: the only WebGPU adapter is SwiftShader's), shows samples and says why it chose the
 // backend; it works on a phone-sized screen, by keyboard, from a sub-path, and it reports a bad
 // address parameter or a broken model file in the page instead of hanging.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   copyDistUnder,
   DESKTOP,
+  DIST,
   ensureBuilt,
   launchBrowser,
   openPage,
@@ -20,6 +21,16 @@ import {
 import { backendBadge, settle, shownSamples, shippedVocab, unknownWords } from './page-helpers';
 
 const LOAD_MS = 60_000;
+
+/** The code of a built chunk and of every chunk it imports statically (dynamic imports excluded). */
+function staticClosure(file: string, seen = new Set<string>()): string {
+  if (seen.has(file)) return '';
+  seen.add(file);
+  const code = readFileSync(join(DIST, file), 'utf8');
+  let all = code;
+  for (const m of code.matchAll(/(?:\bfrom|\bimport)\s*["'`]\.\/([^"'`]+\.js)["'`]/g)) all += staticClosure(join('assets', m[1]), seen);
+  return all;
+}
 
 let browser: Browser;
 let server: StaticServer;
@@ -89,7 +100,9 @@ describe('the page', () => {
       }
       expect(reached).toBe(true);
       await page.keyboard.press('Enter');
-      await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-phase') === 'sampling', undefined, { timeout: 5_000 }).catch(() => {});
+      // Sampling is quick on WASM: wait for the shown completions to change, not for a phase.
+      const beforeText = before.map((s) => s.completion).join('|');
+      await page.waitForFunction((old) => [...document.querySelectorAll('ol.samples .completion')].map((e) => e.getAttribute('data-completion')).join('|') !== old, beforeText, { timeout: LOAD_MS });
       await settle(page, LOAD_MS);
       const after = await shownSamples(page);
       expect(after.map((s) => s.prompt)).toEqual(before.map((s) => s.prompt));
@@ -180,5 +193,48 @@ describe('the page', () => {
     } finally {
       await close();
     }
+  });
+
+  test('a worker script that does not load is reported in the page', async () => {
+    const { page, close } = await openPage(browser);
+    try {
+      await page.route(/\/assets\/main-[^/]+\.js$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
+      await page.goto(`${server.origin}/`);
+      const { phase, text } = await settle(page, LOAD_MS);
+      expect(phase).toBe('error');
+      expect(text).toMatch(/The background worker failed/);
+    } finally {
+      await close();
+    }
+  });
+
+  test('when the .wasm files are missing, the next backend runs and the reasons say why', async () => {
+    const { page, close } = await openPage(browser);
+    try {
+      await page.route('**/*.wasm', (route) => route.fulfill({ status: 404, body: 'not found' }));
+      await page.goto(`${server.origin}/`);
+      const { phase } = await settle(page, LOAD_MS);
+      expect(phase).toBe('ready');
+      expect(await backendBadge(page)).toBe('WebGL');
+      const reasons = await page.getByRole('list', { name: 'Backend reasons' }).textContent();
+      expect(reasons).toMatch(/WASM: failed to start \(.+\); using WebGL/);
+    } finally {
+      await close();
+    }
+  });
+
+  test('the main-thread bundle holds no TensorFlow.js (only the worker does)', () => {
+    // ESLint's import rule misses dynamic imports and indirect ones; the built chunks are the truth.
+    // tfjs-core registers its environment flags by these names, minified or not.
+    const TFJS = /IS_BROWSER|WEBGL_VERSION|WASM_HAS_SIMD_SUPPORT/;
+    const html = readFileSync(join(DIST, 'index.html'), 'utf8');
+    const entry = /<script type="module"[^>]*src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(entry).toBeDefined();
+    const mainCode = staticClosure(entry!);
+    expect(mainCode).not.toMatch(TFJS);
+    // The worker chunk, which the entry only names in new Worker(new URL(...)), does hold tfjs.
+    const worker = /new Worker\(new URL\(new URL\(`([^`]+\.js)`/.exec(readFileSync(join(DIST, entry!), 'utf8'))?.[1];
+    expect(worker).toBeDefined();
+    expect(staticClosure(join('assets', worker!))).toMatch(TFJS);
   });
 });

@@ -89,11 +89,17 @@ export interface ErrorReply {
 
 export type FromWorker = ReadyReply | SamplesReply | ErrorReply;
 
-/** The reply type each request is answered with (an ErrorReply may come instead). */
+/** The reply each request is answered with (an ErrorReply may come instead). */
 export interface ReplyTo {
   init: ReadyReply;
   sample: SamplesReply;
 }
+
+/** The `type` of the reply each request expects: a new request type fails to compile until listed. */
+export const REPLY_TYPE: { [K in ToWorker['type']]: ReplyTo[K]['type'] } = {
+  init: 'ready',
+  sample: 'samples',
+};
 
 /** Compile-time exhaustiveness: a switch that handles every case leaves `value` with type never. */
 export function assertNever(value: never): never {
