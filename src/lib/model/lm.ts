@@ -7,14 +7,20 @@ import { PAD_ID } from '../data/tokenizer';
 
 /** log p(ids[:, t+1] | ids[:, <= t]) for t < T-1, with logits divided by `temperature`: [B, T-1]. Call inside tidy. */
 export function tokenLogProbs(model: Gpt, ids: tf.Tensor2D, temperature = 1): tf.Tensor2D {
+  return tokenStats(model, ids, temperature, false).logp;
+}
+
+/** Token log-probs and, with `withEntropy`, the entropy of each next-token distribution [B, T-1]. */
+function tokenStats(model: Gpt, ids: tf.Tensor2D, temperature: number, withEntropy: boolean): { logp: tf.Tensor2D; entropy?: tf.Tensor2D } {
   const [B, T] = ids.shape;
   const inputs = tf.slice(ids, [0, 0], [B, T - 1]); // (B, T-1)
   const targets = tf.slice(ids, [0, 1], [B, T - 1]); // (B, T-1)
   const { logits } = forward(model, inputs); // (B, T-1, V)
   const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
   const logp = tf.logSoftmax(scaled, -1); // (B, T-1, V)
-  const picked = tf.mul(logp, oneHotFloat(targets, model.config.vocabSize)); // (B, T-1, V)
-  return tf.sum(picked, -1) as tf.Tensor2D; // (B, T-1)
+  const picked = tf.sum(tf.mul(logp, oneHotFloat(targets, model.config.vocabSize)), -1) as tf.Tensor2D; // (B, T-1)
+  const entropy = withEntropy ? (tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D) : undefined; // (B, T-1)
+  return { logp: picked, entropy };
 }
 
 /** Mean next-token cross-entropy (nats/token) of windows [B, T+1], skipping PAD targets. Call inside tidy. */
@@ -29,20 +35,23 @@ export function lmLoss(model: Gpt, windows: tf.Tensor2D): tf.Scalar {
 /**
  * Sum of log-probabilities of each row's completion. `ids` [B, P + N] holds left-padded prompts of
  * width P followed by completions right-padded with PAD; PAD completion tokens are masked out.
- * Returns per-token log-probs [B, N] (0 on PAD) for PPO and their sum [B] for DPO. Call inside tidy.
+ * Returns per-token log-probs [B, N] (0 on PAD) for PPO and their sum [B] for DPO; with
+ * `withEntropy`, the policy's entropy at each completion position. Call inside tidy.
  */
 export function completionLogProbs(
   model: Gpt,
   ids: tf.Tensor2D,
   promptWidth: number,
   temperature = 1,
-): { perToken: tf.Tensor2D; total: tf.Tensor1D; mask: tf.Tensor2D } {
+  withEntropy = false,
+): { perToken: tf.Tensor2D; total: tf.Tensor1D; mask: tf.Tensor2D; entropy?: tf.Tensor2D } {
   const [B, T] = ids.shape;
   const N = T - promptWidth;
-  const all = tokenLogProbs(model, ids, temperature); // (B, T-1): entry t scores token t+1
-  const lp = tf.slice(all, [0, promptWidth - 1], [B, N]); // (B, N)
+  const stats = tokenStats(model, ids, temperature, withEntropy); // entry t scores token t+1
+  const lp = tf.slice(stats.logp, [0, promptWidth - 1], [B, N]); // (B, N)
   const completion = tf.slice(ids, [0, promptWidth], [B, N]);
   const mask = tf.cast(tf.notEqual(completion, PAD_ID), 'float32') as tf.Tensor2D; // (B, N)
   const perToken = tf.mul(lp, mask) as tf.Tensor2D;
-  return { perToken, total: tf.sum(perToken, 1) as tf.Tensor1D, mask };
+  const entropy = stats.entropy ? (tf.mul(tf.slice(stats.entropy, [0, promptWidth - 1], [B, N]), mask) as tf.Tensor2D) : undefined;
+  return { perToken, total: tf.sum(perToken, 1) as tf.Tensor1D, mask, entropy };
 }
