@@ -31,7 +31,7 @@ export class Playground {
   readonly seed: number;
   readonly requestedBackend: BackendName | undefined;
 
-  readonly backendLabel = $derived(this.backend ? BACKEND_LABELS[this.backend] : 'choosing…');
+  readonly backendLabel = $derived(this.backend ? BACKEND_LABELS[this.backend] : this.phase === 'error' ? 'unknown' : 'choosing…');
 
   readonly statusText = $derived.by(() => {
     switch (this.phase) {
