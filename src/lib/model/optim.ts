@@ -52,6 +52,21 @@ export class AdamW {
     return this.t;
   }
 
+  /** The moment variables and step count, to checkpoint and restore around risky steps. */
+  stateVariables(): tf.Variable[] {
+    return [...this.m.values(), ...this.v.values()];
+  }
+
+  /** Restores the step count (bias correction) together with stateVariables(). */
+  set steps(t: number) {
+    this.t = t;
+  }
+
+  /** Changes the learning rate used when step() is not given one. */
+  setLearningRate(lr: number): void {
+    this.config.lr = lr;
+  }
+
   /**
    * One step on the loss returned by `lossFn` (called inside tidy). Returns the loss and gradient norm.
    * A non-finite loss or gradient norm skips the update and throws NonFiniteError: the weights are untouched.
