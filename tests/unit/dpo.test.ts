@@ -205,11 +205,12 @@ describe('DpoTrainer', () => {
 
   it('refuses labels without a preference, unknown words and pairs longer than the context', () => {
     const base = tinyBase();
+    const before = tf.memory().numTensors;
     expect(() => new DpoTrainer(base, tok, [label('s', 'the pizza was', 'great.', 'bad.', 'skip')])).toThrow(RangeError);
     expect(() => new DpoTrainer(base, tok, [label('u', 'the pizza was', 'scrumptious.', 'bad.', 'A')])).toThrow(UnknownWordsError);
     const long = 'great. '.repeat(12).trim();
     expect(() => new DpoTrainer(base, tok, [label('l', 'the pizza was', long, 'bad.', 'A')])).toThrow(/context/);
-    expect(tf.memory().numTensors).toBe(base.params.size);
+    expect(tf.memory().numTensors).toBe(before); // nothing was copied before the checks
     disposeParams(base.params);
   });
 });
