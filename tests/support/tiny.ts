@@ -20,3 +20,8 @@ export async function snapshot(model: Gpt): Promise<Map<string, Float32Array>> {
   for (const [name, v] of model.params) out.set(name, (await v.data()) as Float32Array);
   return out;
 }
+
+/** A small GPT over the real tokenizer's vocabulary (for RL tests that need text). */
+export function smallWordGpt(vocabSize: number, seed = 1): Gpt {
+  return createGpt({ vocabSize, contextLength: 24, dModel: 16, nLayers: 1, nHeads: 2, maxNewTokens: 12 }, new Rng(seed), 'small');
+}
