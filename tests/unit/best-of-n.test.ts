@@ -58,6 +58,7 @@ describe('bestOfN', () => {
       expect(c.bestIndex).toBe(c.scores.indexOf(c.bestScore)); // the first of equal best
       expect(c.best).toBe(c.candidates[c.bestIndex]);
     });
+    expect(result.choices.some((c) => new Set(c.scores).size > 1)).toBe(true); // the choice was not trivial
     // Candidates differ: they are samples, not copies of one.
     expect(new Set(result.choices.flatMap((c) => c.candidates)).size).toBeGreaterThan(PROMPTS.length);
   });

@@ -1,11 +1,12 @@
 // Best-of-N reranking (rejection sampling), the "is RL necessary?" baseline of Stiennon et al. 2020
 // ("Learning to summarize from human feedback") and Nakano et al. 2021 (WebGPT): sample N
 // completions per prompt from a fixed policy, score them with the reward model, keep the best.
-// No weights change. Its distance from the policy is known in closed form: for N independent
-// samples the KL divergence of the best-of-N distribution from the policy is at most
-//   KL_bon = log N - (N - 1) / N
-// (Stiennon et al. 2020, appendix; Hilton & Gao's note "Measuring Goodhart's law"), which lets
-// best-of-N sit on the same reward-vs-KL chart as PPO and DPO (prototype 1 did this).
+// No weights change. Its distance from the policy has a closed form,
+//   KL(best-of-N || policy) = log N - (N - 1) / N,
+// the formula of Stiennon et al. 2020 (appendix) and of Hilton & Gao's note "Measuring Goodhart's
+// law" (2022); Beirami et al. 2024 show it is an upper bound, near the true KL when no single
+// completion is likely.
+// It puts best-of-N on the same reward-vs-KL chart as PPO and DPO (prototype 1 did this).
 import type { Tokenizer } from '../data/tokenizer';
 import type { Rng } from '../math/rng';
 import type { Gpt } from '../model/gpt';
