@@ -20,6 +20,7 @@ import type { Rng } from '../math/rng';
 import type { Gpt } from '../model/gpt';
 import { cloneGpt } from '../model/heads';
 import { completionLogProbs } from '../model/lm';
+import { logSigmoid } from '../model/ops';
 import { AdamW } from '../model/optim';
 import { disposeParams } from '../model/params';
 import { comparisonPairs, type ComparisonPair, type Label } from './preferences';
@@ -67,9 +68,7 @@ export function dpoLosses(
   const chosenLogratios = tf.sub(policyChosen, refChosen); // (B,)
   const rejectedLogratios = tf.sub(policyRejected, refRejected); // (B,)
   const logits = tf.sub(chosenLogratios, rejectedLogratios); // (B,)
-  // -log sigma(z) = softplus(-z). Not tf.logSigmoid: its custom gradient keeps its input in a
-  // closure, which the forward tidy of tf.variableGrads has disposed by the backward pass.
-  return tf.softplus(tf.neg(tf.mul(beta, logits))) as tf.Tensor1D; // (B,)
+  return tf.neg(logSigmoid(tf.mul(beta, logits))) as tf.Tensor1D; // (B,); ops.ts's, not tf.logSigmoid (broken gradient)
 }
 
 /** Summed completion log-probs of one minibatch, as plain numbers (index i is pair i of the batch). */
