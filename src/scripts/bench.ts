@@ -10,6 +10,7 @@ import { DEFAULT_PRETRAIN } from '../lib/config/pretrain';
 import { generateCorpus, generatePrompts } from '../lib/data/corpus';
 import { Tokenizer } from '../lib/data/tokenizer';
 import { Rng } from '../lib/math/rng';
+import { median } from '../lib/math/stats';
 import { createGpt, type Gpt } from '../lib/model/gpt';
 import { lmLoss } from '../lib/model/lm';
 import { AdamW } from '../lib/model/optim';
@@ -99,12 +100,6 @@ function afterPrompt(review: string): string {
 
 /** Fewer timed runs for the slow benchmarks, so `npm run bench` stays within a few minutes. */
 const RUNS: Record<string, number> = { rm_refit: 1 };
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 const args = parseArgs(process.argv.slice(2), { backend: 'string', runs: 'int', only: 'string', warmup: 'int' });
 const runs = Math.max(5, args.runs ?? 5); // the default: median of at least 5 timed runs

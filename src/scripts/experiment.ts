@@ -10,6 +10,7 @@ import { Tokenizer } from '../lib/data/tokenizer';
 import { loadGpt, WEIGHTS_FILE } from '../lib/model/io';
 import { ANNOTATOR_PRESETS, type AnnotatorPreset } from '../lib/rl/annotators';
 import { Experiment, type MethodResult } from '../lib/rl/experiment';
+import { mean } from '../lib/math/stats';
 import { parseArgs } from './args';
 import { initNodeBackend, type NodeBackend } from './node-backend';
 
@@ -57,7 +58,6 @@ for (let s = firstSeed; s < firstSeed + seeds; s++) {
   if (args.json) writeFileSync(args.json, JSON.stringify({ config: cfg, backend, baseline, runs: runs.map(({ examples: _e, ...r }) => r), examples: runs.map((r) => ({ method: r.method, seed: r.seed, examples: r.examples })) }, null, 1) + '\n');
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
 console.log(`\n| method | seeds | RM acc | gold win rate | gold score | KL/seq | distinct | s |`);
 console.log(`|---|---|---|---|---|---|---|---|`);

@@ -12,6 +12,7 @@ import { DEFAULT_REWARD, type RewardConfig } from '../config/reward';
 import { generatePrompts } from '../data/corpus';
 import type { Tokenizer } from '../data/tokenizer';
 import { Rng } from '../math/rng';
+import { mean } from '../math/stats';
 import type { Gpt } from '../model/gpt';
 import { completionLogProbs } from '../model/lm';
 import { disposeParams } from '../model/params';
@@ -146,7 +147,7 @@ export class Experiment {
     const base = this.baseEval.map((c) => this.annotator.goldScore(c));
     return {
       goldWinRate: winRate(scores, base),
-      goldScore: scores.reduce((a, b) => a + b, 0) / scores.length,
+      goldScore: mean(scores),
       distinct: new Set(completions).size / completions.length,
       examples: completions.slice(0, 6).map((c, i) => `${this.evalPrompts[i]} | ${c}`),
     };

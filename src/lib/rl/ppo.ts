@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { PpoConfig } from '../config/ppo';
 import type { Tokenizer } from '../data/tokenizer';
 import type { Rng } from '../math/rng';
+import { mean } from '../math/stats';
 import { Checkpoint } from '../model/checkpoint';
 import type { Gpt } from '../model/gpt';
 import { cloneGpt, completionValues } from '../model/heads';
@@ -268,8 +269,4 @@ export class PpoTrainer {
     disposeParams(this.reference.params);
     disposeParams(this.critic.params);
   }
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 }

@@ -8,7 +8,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RewardConfig } from '../config/reward';
 import type { Tokenizer } from '../data/tokenizer';
-import { Rng } from '../math/rng';
+import type { Rng } from '../math/rng';
+import { mean, std } from '../math/stats';
 import type { Gpt } from '../model/gpt';
 import { cloneGpt, completionScore, ensureScalarHead } from '../model/heads';
 import { AdamW } from '../model/optim';
@@ -158,21 +159,16 @@ export class RewardModel {
   /** Normalised ensemble-mean scores and raw member scores. */
   async score(prompts: readonly string[], completions: readonly string[]): Promise<RewardScores> {
     const members = await this.rawScores(prompts, completions);
-    const scores = prompts.map((_, i) => {
-      let s = 0;
-      for (const m of members) s += m[i];
-      return (s / members.length - this.norm.mean) / this.norm.std;
-    });
+    const scores = prompts.map((_, i) => (mean(members.map((m) => m[i])) - this.norm.mean) / this.norm.std);
     return { scores, members };
   }
 
   /** Sets the normalisation from base-model samples (mean 0, std 1 on them). */
   async setNormalisation(prompts: readonly string[], completions: readonly string[]): Promise<void> {
     const members = await this.rawScores(prompts, completions);
-    const mean = prompts.map((_, i) => members.reduce((a, m) => a + m[i], 0) / members.length);
-    const mu = mean.reduce((a, b) => a + b, 0) / mean.length;
-    const sd = Math.sqrt(mean.reduce((a, b) => a + (b - mu) ** 2, 0) / mean.length);
-    this.norm = { mean: mu, std: sd > 1e-6 ? sd : 1 };
+    const ensembleMean = prompts.map((_, i) => mean(members.map((m) => m[i])));
+    const sd = std(ensembleMean);
+    this.norm = { mean: mean(ensembleMean), std: sd > 1e-6 ? sd : 1 };
   }
 
   get normalisation(): { mean: number; std: number } {
