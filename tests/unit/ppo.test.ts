@@ -60,6 +60,9 @@ describe('PPO trainer', () => {
     expect(metrics['objective/kl']).toBeCloseTo(0, 4); // the first rollout comes from a policy equal to the reference
     expect(metrics['objective/rlhf_reward']).toBeCloseTo(metrics['objective/scores'] + metrics['objective/non_score_reward'], 6);
     expect(ppo.klCoef).toBeLessThan(0.05);
+    ppo.updateConfig({ klCoefMin: 0.049 });
+    await ppo.step();
+    expect(ppo.klCoef).toBe(0.049); // the floor holds while KL stays under target
     ppo.updateConfig({ targetKl: 1e-6 });
     await ppo.step(); // KL > 0 after one update: far above the tiny target
     const before = ppo.klCoef;

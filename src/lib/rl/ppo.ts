@@ -170,7 +170,7 @@ export class PpoTrainer {
         'completion/distinct': new Set(completions).size / B,
         seconds: (Date.now() - started) / 1000,
       };
-      if (cfg.klControl === 'adaptive') this.klCoef = adaptKlCoef(this.klCoef, klSeq, cfg.targetKl, cfg.klHorizon);
+      if (cfg.klControl === 'adaptive') this.klCoef = Math.max(cfg.klCoefMin, adaptKlCoef(this.klCoef, klSeq, cfg.targetKl, cfg.klHorizon));
       this.klHistory.push(klSeq);
       this.iteration += 1;
       const recent = this.klHistory.slice(-KL_GUARD_WINDOW);
