@@ -51,7 +51,7 @@ describe('PPO trainer', () => {
   });
 
   it('reports TRL metrics; the adaptive controller lowers beta while KL is under target and raises it above', async () => {
-    const { ppo, dispose } = setup({ klControl: 'adaptive', targetKl: 50, initKlCoef: 0.05 });
+    const { ppo, dispose } = setup({ klControl: 'adaptive', targetKl: 50, initKlCoef: 0.05, klCoefMin: 0.01 });
     const { metrics } = await ppo.step();
     for (const key of ['objective/kl', 'objective/entropy', 'objective/non_score_reward', 'objective/rlhf_reward', 'objective/scores', 'objective/kl_coef',
       'policy/approxkl_avg', 'policy/clipfrac_avg', 'loss/policy_avg', 'loss/value_avg', 'val/clipfrac_avg', 'val/ratio'] as const) {
