@@ -25,6 +25,7 @@ import { AdamW } from '../model/optim';
 import { disposeParams } from '../model/params';
 import { comparisonPairs, type ComparisonPair, type Label } from './preferences';
 import { completionIds, layoutBatch } from './sequences';
+import { trainSteps } from './train-steps';
 
 export interface DpoConfig {
   /** Strength of the implicit KL penalty: the reward is beta * log(pi / pi_ref). */
@@ -224,14 +225,8 @@ export class DpoTrainer {
   }
 
   /** `steps` optimizer steps; `onStep` sees each step's metrics as it finishes. */
-  async train(steps: number, rng: Rng, onStep?: (metrics: DpoMetrics, step: number) => void): Promise<DpoMetrics[]> {
-    const out: DpoMetrics[] = [];
-    for (let i = 0; i < steps; i++) {
-      const m = await this.step(rng);
-      out.push(m);
-      onStep?.(m, this.stepCount);
-    }
-    return out;
+  train(steps: number, rng: Rng, onStep?: (metrics: DpoMetrics, step: number) => void): Promise<DpoMetrics[]> {
+    return trainSteps(this, steps, rng, onStep);
   }
 
   /** Frees the policy, the reference and the optimizer state. */

@@ -18,6 +18,7 @@ import { AdamW } from '../model/optim';
 import { disposeParams } from '../model/params';
 import type { Label } from './preferences';
 import { completionIds, layoutBatch } from './sequences';
+import { trainSteps } from './train-steps';
 
 /** A completion the user wrote for a prompt (texts, as labels hold them; " …" marks no EOS). */
 export interface Demonstration {
@@ -122,14 +123,8 @@ export class SftTrainer {
   }
 
   /** `steps` optimizer steps; `onStep` sees each step's metrics as it finishes. */
-  async train(steps: number, rng: Rng, onStep?: (metrics: SftMetrics, step: number) => void): Promise<SftMetrics[]> {
-    const out: SftMetrics[] = [];
-    for (let i = 0; i < steps; i++) {
-      const m = await this.step(rng);
-      out.push(m);
-      onStep?.(m, this.stepCount);
-    }
-    return out;
+  train(steps: number, rng: Rng, onStep?: (metrics: SftMetrics, step: number) => void): Promise<SftMetrics[]> {
+    return trainSteps(this, steps, rng, onStep);
   }
 
   /** Frees the policy and the optimizer state. */
