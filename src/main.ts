@@ -1,9 +1,10 @@
-// Main-thread entry: reads the address parameters, starts the worker client and mounts the page.
+// Main-thread entry: reads the run config from the address, creates the page state with a factory
+// for worker clients (a restart after a crash makes a new one) and mounts the page.
 // This thread never imports TensorFlow.js; the worker owns it (DESIGN.md section 2).
 import { mount } from 'svelte';
+import { parseRunConfig } from './lib/config/url';
 import App from './ui/App.svelte';
 import { Playground } from './ui/state/playground.svelte';
-import { parsePageParams } from './ui/url';
 import { WorkerClient } from './ui/worker-client';
 import './ui/global.css';
 
@@ -12,6 +13,7 @@ if (!target) throw new Error('index.html lacks <div id="app">');
 
 // The model ships beside the page, so the build works from any sub-path.
 const modelUrl = new URL('models/base/', document.baseURI).href;
-const playground = new Playground(new WorkerClient(), parsePageParams(location.search), modelUrl);
+const setup = parseRunConfig(location.search);
+const playground = new Playground(() => new WorkerClient(), setup, modelUrl);
 mount(App, { target, props: { playground } });
 void playground.start();

@@ -1,17 +1,19 @@
 // The UI thread's side of the worker protocol: it starts the module worker, gives every request
-// an id, and resolves the promise of the request a reply names. A failure of the worker itself
-// (its script does not load, an error outside any request) goes to `onFailure`, and every pending
-// request is rejected, so the page never waits for a reply that cannot come.
+// an id, resolves the promise of the request a reply names, and hands the worker's events (pairs,
+// metrics, run state) to `onEvent`. A failure of the worker itself (its script does not load, it
+// crashes, an error outside any request) goes to `onFailure`, and every pending request is
+// rejected, so the page never waits for a reply that cannot come.
 import {
   assertNever,
   PROTOCOL_VERSION,
   REPLY_TYPE,
-  type BackendName,
+  type FireAndForget,
   type FromWorker,
-  type ReadyReply,
+  type InitRequest,
   type ReplyTo,
-  type SamplesReply,
   type ToWorker,
+  type WorkerEvent,
+  type WorkerReply,
 } from '../lib/protocol/messages';
 
 /** A request the worker answered with an `error` reply. */
@@ -31,8 +33,8 @@ export interface WorkerLike {
 }
 
 interface Pending {
-  expects: FromWorker['type'];
-  resolve: (reply: FromWorker) => void;
+  expects: WorkerReply['type'];
+  resolve: (reply: WorkerReply) => void;
   reject: (error: Error) => void;
 }
 
@@ -40,11 +42,17 @@ export function startWorker(): WorkerLike {
   return new Worker(new URL('../worker/main.ts', import.meta.url), { type: 'module', name: 'rlhf-worker' });
 }
 
+/** The body of a request of type K: everything but its type and id. */
+export type RequestBody<K extends keyof ReplyTo> = Omit<Extract<ToWorker, { type: K }>, 'type' | 'requestId'>;
+
 export class WorkerClient {
   /** Called once per failure that belongs to no request. */
   onFailure: (message: string) => void = () => {};
+  /** Called for every event (a message that answers no request). */
+  onEvent: (event: WorkerEvent) => void = () => {};
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private stopped = false;
 
   constructor(private readonly worker: WorkerLike = startWorker()) {
     worker.addEventListener('message', (event: MessageEvent<FromWorker>) => this.receive(event.data));
@@ -56,56 +64,82 @@ export class WorkerClient {
     worker.addEventListener('messageerror', () => this.fail('A message from the background worker could not be read'));
   }
 
-  init(options: { modelUrl: string; backend?: BackendName; seed: number }): Promise<ReadyReply> {
-    return this.request((requestId) => ({ type: 'init', version: PROTOCOL_VERSION, requestId, ...options }));
-  }
-
-  sample(prompts: string[], temperature: number): Promise<SamplesReply> {
-    return this.request((requestId) => ({ type: 'sample', requestId, prompts, temperature }));
-  }
-
-  dispose(): void {
-    this.worker.terminate();
-    this.rejectAll('the worker was stopped');
+  init(options: Omit<InitRequest, 'type' | 'requestId' | 'version'>): Promise<ReplyTo['init']> {
+    return this.request('init', { version: PROTOCOL_VERSION, ...options });
   }
 
   /** Sends a request with a fresh id; resolves with the reply of the type REPLY_TYPE names. */
-  private request<K extends ToWorker['type']>(build: (requestId: number) => Extract<ToWorker, { type: K }>): Promise<ReplyTo[K]> {
+  request<K extends keyof ReplyTo>(type: K, body: RequestBody<K>): Promise<ReplyTo[K]> {
+    if (this.stopped) return Promise.reject(new WorkerError('the background worker is not running'));
     const requestId = this.nextId++;
-    const message = build(requestId);
-    const expects: FromWorker['type'] = REPLY_TYPE[message.type as K];
+    const message = { ...body, type, requestId } as unknown as ToWorker;
     return new Promise<ReplyTo[K]>((resolve, reject) => {
-      // receive() resolves only with a reply whose type is `expects`, i.e. a ReplyTo[K].
-      this.pending.set(requestId, { expects, resolve: resolve as (reply: FromWorker) => void, reject });
+      // receive() resolves only with a reply whose type is REPLY_TYPE[type], i.e. a ReplyTo[K].
+      this.pending.set(requestId, { expects: REPLY_TYPE[type], resolve: resolve as (reply: WorkerReply) => void, reject });
       this.worker.postMessage(message);
     });
   }
 
-  private receive(reply: FromWorker): void {
-    switch (reply.type) {
+  /** A message that awaits no reply (its effect comes back as events). */
+  send(message: FireAndForget): void {
+    if (!this.stopped) this.worker.postMessage(message);
+  }
+
+  dispose(): void {
+    this.stopped = true;
+    this.worker.terminate();
+    this.rejectAll('the worker was stopped');
+  }
+
+  private receive(message: FromWorker): void {
+    switch (message.type) {
       case 'ready':
-      case 'samples': {
-        const p = this.pending.get(reply.requestId);
+      case 'samples':
+      case 'promptSet':
+      case 'labelled':
+      case 'labelsEdited':
+      case 'exported':
+      case 'imported':
+      case 'stepped':
+      case 'resetDone':
+      case 'annotatorSet':
+      case 'annotation': {
+        const p = this.pending.get(message.requestId);
         if (!p) return; // a reply to a request nobody waits for any more
-        this.pending.delete(reply.requestId);
-        if (p.expects === reply.type) p.resolve(reply);
-        else p.reject(new WorkerError(`the worker answered "${reply.type}" to a request expecting "${p.expects}"`));
+        this.pending.delete(message.requestId);
+        if (p.expects === message.type) p.resolve(message);
+        else p.reject(new WorkerError(`the worker answered "${message.type}" to a request expecting "${p.expects}"`));
         break;
       }
       case 'error': {
-        const p = reply.requestId === undefined ? undefined : this.pending.get(reply.requestId);
-        if (p && reply.requestId !== undefined) {
-          this.pending.delete(reply.requestId);
-          p.reject(new WorkerError(reply.message));
-        } else this.onFailure(reply.message);
+        const p = message.requestId === undefined ? undefined : this.pending.get(message.requestId);
+        if (p && message.requestId !== undefined) {
+          this.pending.delete(message.requestId);
+          p.reject(new WorkerError(message.message));
+        } else if (message.requestId === undefined) this.fail(message.message);
         break;
       }
+      case 'pair':
+      case 'rewardModel':
+      case 'refit':
+      case 'iteration':
+      case 'runState':
+      case 'ppoConfig':
+      case 'strip':
+      case 'gold':
+      case 'rolledBack':
+      case 'warning':
+        this.onEvent(message);
+        break;
       default:
-        assertNever(reply);
+        assertNever(message);
     }
   }
 
   private fail(message: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.worker.terminate(); // whatever state it is in, the page starts a fresh one to go on
     this.rejectAll(message);
     this.onFailure(message);
   }

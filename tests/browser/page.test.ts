@@ -68,7 +68,7 @@ describe('the page', () => {
       expect(samples.some((s) => s.completion.trim().length > 0)).toBe(true);
       for (const s of samples) expect(unknownWords(s.completion, vocab)).toEqual([]);
 
-      const facts = ((await page.locator('dl.facts').textContent()) ?? '').replace(/\s+/g, ' ');
+      const facts = ((await page.getByRole('region', { name: 'Base model' }).locator('dl.facts').textContent()) ?? '').replace(/\s+/g, ' ');
       expect(facts).toMatch(/Parameters [\d,]+ /);
       expect(facts).toMatch(/Vocabulary \d+ tokens/);
       expect(facts).toMatch(/Validation loss \d+\.\d{3} nats\/token/);
@@ -134,7 +134,7 @@ describe('the page', () => {
     try {
       await page.goto(`${server.origin}/?backend=bogus`);
       const alert = page.getByRole('alert');
-      await expect(alert.textContent()).resolves.toMatch(/Unknown backend "bogus".*webgpu, wasm, webgl, cpu/);
+      await expect(alert.textContent()).resolves.toMatch(/Bad backend "bogus" in the address.*use one of webgpu, wasm, webgl, cpu/);
       const { phase } = await settle(page, LOAD_MS);
       expect(phase).toBe('ready');
       expect(await backendBadge(page)).toBe('WASM');

@@ -1,15 +1,31 @@
-// The page's state, in one class with Svelte 5 runes (svelte.dev's Workspace.svelte.ts): the
-// components render it and call its methods; it talks to the worker only through WorkerClient.
-import type { BackendName, ModelInfo } from '../../lib/protocol/messages';
-import { BACKEND_LABELS } from '../../lib/protocol/messages';
-import type { PageParams } from '../url';
+// The page's state, in one class with Svelte 5 runes (svelte.dev's Workspace.svelte.ts): it owns
+// the worker client, the run config (the address reproduces it), and one state object per panel;
+// components render them and call their methods. Worker events are routed here by an exhaustive
+// switch. If the worker dies, the page says so, keeps the labels, and can start a fresh worker.
+import { defaultRunConfig, runConfigSearch, type RunConfig } from '../../lib/config/url';
+import {
+  assertNever,
+  BACKEND_LABELS,
+  type BackendName,
+  type ModelInfo,
+  type PresetInfo,
+  type WorkerEvent,
+} from '../../lib/protocol/messages';
 import type { WorkerClient } from '../worker-client';
+import { Autopilot } from './autopilot.svelte';
+import type { AppLink } from './link';
+import { Preferences } from './preferences.svelte';
+import { RewardState } from './reward.svelte';
+import { Training } from './training.svelte';
 
 /** Prompts the base model continues on first load: each opens a typical review of the corpus. */
 export const BUILTIN_PROMPTS = ['the pizza was', 'what a', 'the hotel was', 'we loved', 'the staff'];
 
 /** Temperature 1 shows the model's own distribution, as PPO's rollouts will sample it. */
 export const SAMPLE_TEMPERATURE = 1;
+
+/** Non-fatal messages shown at once, oldest dropped first. */
+const MAX_WARNINGS = 4;
 
 export type Phase = 'loading' | 'sampling' | 'ready' | 'error';
 
@@ -18,31 +34,49 @@ export interface Sample {
   completion: string;
 }
 
-export class Playground {
+export interface PageSetup {
+  config: RunConfig;
+  /** Problems with the address's parameters (the page carries on with defaults). */
+  problems: string[];
+}
+
+export class Playground implements AppLink {
   phase = $state<Phase>('loading');
   backend = $state<BackendName | null>(null);
   reasons = $state.raw<Record<BackendName, string> | null>(null);
   modelInfo = $state.raw<ModelInfo | null>(null);
+  presets = $state.raw<PresetInfo[]>([]);
   samples = $state.raw<Sample[]>([]);
-  /** Set when something failed; the page shows it until a reload. */
+  /** Set when the worker failed; the page shows it with a Restart button. */
   error = $state<string | null>(null);
-  /** Problems with the address's parameters (the page carries on with defaults). */
+  warnings = $state.raw<string[]>([]);
+  config = $state.raw<RunConfig>(defaultRunConfig());
+  client = $state.raw<WorkerClient | null>(null);
+  /** Workers started in this page (a restart makes another). */
+  starts = $state(0);
   readonly notices: readonly string[];
-  readonly seed: number;
-  readonly requestedBackend: BackendName | undefined;
 
+  readonly prefs: Preferences;
+  readonly reward: RewardState;
+  readonly training: Training;
+  readonly autopilot: Autopilot;
+
+  readonly ready = $derived(this.phase === 'ready' || this.phase === 'sampling');
   readonly backendLabel = $derived(this.backend ? BACKEND_LABELS[this.backend] : this.phase === 'error' ? 'unknown' : 'choosing…');
 
   readonly statusText = $derived.by(() => {
+    const labels = `${this.prefs.count} label${this.prefs.count === 1 ? '' : 's'}`;
+    const t = this.training;
+    const ppo = t.running ? 'PPO training' : t.iteration > 0 ? `PPO paused after ${t.iteration} iteration${t.iteration === 1 ? '' : 's'}` : 'PPO not started';
     switch (this.phase) {
       case 'loading':
-        return 'Loading the base model…';
+        return `Loading the base model… · ${labels}`;
       case 'sampling':
-        return `Sampling from the base model on ${this.backendLabel}…`;
+        return `Ready on ${this.backendLabel} (sampling from the base model…) · ${labels} · ${ppo}`;
       case 'ready':
-        return `Ready: ${this.samples.length} samples from the base model on ${this.backendLabel}.`;
+        return `Ready on ${this.backendLabel} · ${labels} · ${ppo}`;
       case 'error':
-        return `Error: ${this.error ?? 'unknown failure'}`;
+        return `Error: ${this.error ?? 'unknown failure'} · ${labels} kept`;
     }
   });
 
@@ -50,51 +84,158 @@ export class Playground {
   private sampleRound = 0;
 
   constructor(
-    private readonly client: WorkerClient,
-    params: PageParams,
+    private readonly makeClient: () => WorkerClient,
+    setup: PageSetup,
     private readonly modelUrl: string,
   ) {
-    this.notices = params.problems;
-    this.seed = params.seed;
-    this.requestedBackend = params.backend;
-    client.onFailure = (message) => this.fail(message);
+    this.config = setup.config;
+    this.notices = setup.problems;
+    this.prefs = new Preferences(this);
+    this.reward = new RewardState(this);
+    this.training = new Training(this, () => this.autopilot.clearGold());
+    this.training.config = setup.config.ppo;
+    this.autopilot = new Autopilot(this, this.prefs, this.training, () => this.config.annotator, () => this.config.autopilot);
+    this.prefs.restore();
   }
 
-  /** Loads the model in the worker, then samples the built-in prompts. */
+  get seed(): number {
+    return this.config.seed;
+  }
+
+  get requestedBackend(): BackendName | undefined {
+    return this.config.backend ?? undefined;
+  }
+
+  /** Starts the worker, loads the model, sends the saved labels, samples the base model. */
   async start(): Promise<void> {
+    const client = this.makeClient();
+    this.client = client;
+    this.starts += 1;
+    this.error = null;
+    this.phase = 'loading';
+    client.onFailure = (message) => this.fail(message);
+    client.onEvent = (event) => this.onEvent(event);
+    const { config } = this;
     try {
-      const ready = await this.client.init({ modelUrl: this.modelUrl, backend: this.requestedBackend, seed: this.seed });
+      const ready = await client.init({
+        modelUrl: this.modelUrl,
+        backend: config.backend ?? undefined,
+        seed: config.seed,
+        ppo: config.ppo,
+        reward: config.reward,
+        pairs: config.pairs,
+      });
+      if (client !== this.client) return;
       this.backend = ready.backend;
       this.reasons = ready.reasons;
       this.modelInfo = ready.modelInfo;
+      this.presets = ready.presets;
+      this.training.config = ready.ppo;
+      this.phase = 'ready';
     } catch (e) {
       this.fail(e);
       return;
     }
+    await this.prefs.syncWorker();
     await this.sampleAgain();
+  }
+
+  /** A fresh worker after a failure: labels are kept and learned again; the PPO run starts over. */
+  async restart(): Promise<void> {
+    this.client?.dispose();
+    this.client = null;
+    this.autopilot.halt();
+    this.autopilot.clearGold();
+    this.training.clear();
+    this.reward.clear();
+    this.samples = [];
+    await this.start();
   }
 
   /** New completions for the built-in prompts; ignored until the model is loaded. */
   async sampleAgain(): Promise<void> {
-    if (this.modelInfo === null || this.phase === 'error') return;
+    const client = this.client;
+    if (!client || !this.ready) return;
     const round = ++this.sampleRound;
     this.phase = 'sampling';
     try {
-      const reply = await this.client.sample(BUILTIN_PROMPTS, SAMPLE_TEMPERATURE);
+      const reply = await client.request('sample', { prompts: BUILTIN_PROMPTS, temperature: SAMPLE_TEMPERATURE });
       if (round !== this.sampleRound || this.error !== null) return;
       this.samples = reply.prompts.map((prompt, i) => ({ prompt, completion: reply.completions[i] ?? '' }));
       this.phase = 'ready';
     } catch (e) {
-      this.fail(e);
+      if (this.error !== null) return;
+      this.phase = 'ready';
+      this.warn(`Sampling failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
   get canSample(): boolean {
-    return this.phase === 'ready' || this.phase === 'sampling';
+    return this.ready;
+  }
+
+  /** Changes the run config and writes it into the address, so the link reproduces the run. */
+  updateConfig(change: (c: RunConfig) => RunConfig): void {
+    this.config = change(this.config);
+    if (typeof history !== 'undefined' && typeof location !== 'undefined') {
+      const search = runConfigSearch(this.config, location.search);
+      history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
+    }
+  }
+
+  warn(message: string): void {
+    this.warnings = [...this.warnings, message].slice(-MAX_WARNINGS);
+  }
+
+  dismissWarning(index: number): void {
+    this.warnings = this.warnings.filter((_, i) => i !== index);
+  }
+
+  labelsChanged(): void {
+    // The status line reads prefs.count; nothing else to do today.
+  }
+
+  private onEvent(event: WorkerEvent): void {
+    switch (event.type) {
+      case 'pair':
+        this.prefs.receivePair(event.pair);
+        break;
+      case 'rewardModel':
+        this.reward.receive(event.metrics);
+        break;
+      case 'refit':
+        this.reward.receiveRefit(event);
+        break;
+      case 'iteration':
+        this.training.receiveIteration(event);
+        break;
+      case 'runState':
+        this.training.receiveRunState(event);
+        break;
+      case 'ppoConfig':
+        this.training.receiveConfig(event);
+        break;
+      case 'strip':
+        this.training.strip = event;
+        break;
+      case 'gold':
+        this.autopilot.receiveGold(event);
+        break;
+      case 'rolledBack':
+        this.warn(`Iteration ${event.iteration} went non-finite and was rolled back: ${event.message}`);
+        break;
+      case 'warning':
+        this.warn(event.message);
+        break;
+      default:
+        assertNever(event);
+    }
   }
 
   private fail(e: unknown): void {
     this.error = e instanceof Error ? e.message : String(e);
     this.phase = 'error';
+    this.training.running = false;
+    this.autopilot.halt();
   }
 }

@@ -1,0 +1,130 @@
+// "Autopilot": a simulated annotator (src/lib/rl/annotators.ts, in the worker) labels the pair on
+// screen at a visible pace so that a lecture runs hands-free, presses Train once enough labels
+// exist, and turns on the gold curves: the policy's score under the annotator's hidden preference
+// and its win rate against the base model on held-out prompts, which the reward model never sees.
+import type { AutopilotSettings } from '../../lib/config/url';
+import type { AnnotatorSettings, GoldEvent } from '../../lib/protocol/messages';
+import type { AppLink } from './link';
+import type { Preferences } from './preferences.svelte';
+import { Series } from './series.svelte';
+import type { Training } from './training.svelte';
+
+export const GOLD_COLUMNS = ['iteration', 'goldScore', 'winRate', 'baseGoldScore'] as const;
+
+/** While no pair is on screen, look again this often. */
+const WAIT_FOR_PAIR_MS = 100;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class Autopilot {
+  on = $state(false);
+  /** Labels autopilot has given since it was turned on. */
+  given = $state(0);
+  problem = $state<string | null>(null);
+  latest = $state.raw<GoldEvent | null>(null);
+  readonly gold = new Series(GOLD_COLUMNS);
+  /** Each start gets a new token; a loop whose token is old stops. */
+  private token = 0;
+  private trained = false;
+
+  constructor(
+    private readonly app: AppLink,
+    private readonly prefs: Preferences,
+    private readonly training: Training,
+    private readonly annotator: () => AnnotatorSettings,
+    private readonly pacing: () => AutopilotSettings,
+  ) {}
+
+  async toggle(): Promise<void> {
+    if (this.on) await this.stop();
+    else await this.start();
+  }
+
+  async start(): Promise<void> {
+    const client = this.app.client;
+    if (!client || !this.app.ready || this.on) return;
+    try {
+      await client.request('setAnnotator', { annotator: this.annotator() });
+    } catch (e) {
+      this.problem = `Autopilot cannot start: ${e instanceof Error ? e.message : String(e)}`;
+      return;
+    }
+    this.problem = null;
+    this.on = true;
+    this.given = 0;
+    this.trained = false;
+    void this.loop(++this.token);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.on) return;
+    this.on = false;
+    this.token += 1;
+    try {
+      await this.app.client?.request('setAnnotator', { annotator: null });
+    } catch {
+      // the worker is gone: nothing to turn off
+    }
+  }
+
+  /** A new annotator while on: old gold values measured another preference, so they go. */
+  async annotatorChanged(): Promise<void> {
+    if (!this.on) return;
+    this.gold.clear();
+    this.latest = null;
+    try {
+      await this.app.client?.request('setAnnotator', { annotator: this.annotator() });
+      this.problem = null;
+    } catch (e) {
+      this.problem = `The annotator was not changed: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  receiveGold(event: GoldEvent): void {
+    this.latest = event;
+    this.gold.pushRecord(event);
+  }
+
+  /** After a PPO reset or a worker restart. */
+  clearGold(): void {
+    this.gold.clear();
+    this.latest = null;
+  }
+
+  /** Forgets the run (the worker was restarted): autopilot is off. */
+  halt(): void {
+    this.on = false;
+    this.token += 1;
+  }
+
+  private async loop(token: number): Promise<void> {
+    while (this.on && token === this.token) {
+      const pair = this.prefs.current;
+      const client = this.app.client;
+      if (!pair || !client || !this.app.ready) {
+        await sleep(WAIT_FOR_PAIR_MS);
+        continue;
+      }
+      await sleep(this.pacing().paceMs);
+      if (token !== this.token || this.prefs.current?.id !== pair.id) continue; // stopped, or the user answered
+      let answer: 'A' | 'B' | 'tie';
+      try {
+        answer = (await client.request('annotate', { prompt: pair.prompt, a: pair.a, b: pair.b })).choice;
+      } catch (e) {
+        if (token === this.token) this.problem = `Autopilot stopped: ${e instanceof Error ? e.message : String(e)}`;
+        this.halt();
+        return;
+      }
+      if (token !== this.token || this.prefs.current?.id !== pair.id) continue;
+      this.prefs.choose(answer, 'simulated');
+      this.given += 1;
+      const after = this.pacing().trainAfter;
+      if (!this.trained && after > 0 && this.prefs.count >= after) {
+        this.trained = true; // once per start: a Pause by the user is respected
+        this.training.setRunning(true);
+      }
+    }
+  }
+}

@@ -1,0 +1,221 @@
+// "Your preferences" (InstructGPT step 2): the pair on screen and the ones prefetched behind it, the
+// labels (kept in localStorage), the reward model's verdict on each, the prompt setting, and TRL
+// JSONL export and import. A click shows the next prefetched pair at once and sends the label;
+// the verdict arrives when the worker has learned it. The page's label list is the truth: the
+// worker gets every change, and the whole list after a restore, an import or a worker restart.
+import type { Label, LabelEdit, PairOffer, Verdict } from '../../lib/protocol/messages';
+import { loadLabels, saveLabels } from './storage';
+import type { AppLink } from './link';
+
+export type Answer = 'A' | 'B' | 'tie';
+
+export interface FileMessage {
+  kind: 'ok' | 'error';
+  text: string;
+}
+
+let idCounter = 0;
+/** A label id unique across reloads (crypto.randomUUID needs a secure context; a static host may not be one). */
+function newLabelId(): string {
+  idCounter += 1;
+  return `${Date.now().toString(36)}-${idCounter.toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export class Preferences {
+  /** Pairs received and not answered: [0] is on screen. */
+  queue = $state.raw<PairOffer[]>([]);
+  labels = $state.raw<Label[]>([]);
+  /** The reward model's verdict per label id (labels made in this session). */
+  verdicts = $state.raw<Record<string, Verdict>>({});
+  lastLabelId = $state<string | null>(null);
+  /** The fixed prompt new pairs use; null: varied prompts. */
+  prompt = $state<string | null>(null);
+  promptProblem = $state<string | null>(null);
+  storageProblem = $state<string | null>(null);
+  fileMessage = $state.raw<FileMessage | null>(null);
+  /** Labels sent and not yet answered by a verdict. */
+  learning = $state(0);
+
+  readonly current = $derived<PairOffer | null>(this.queue[0] ?? null);
+  readonly count = $derived(this.labels.filter((l) => l.choice !== 'skip').length);
+  readonly lastVerdict = $derived<Verdict | null>(this.lastLabelId === null ? null : (this.verdicts[this.lastLabelId] ?? null));
+
+  /** The prompt setting pairs must belong to (older pairs in flight are dropped). */
+  private epoch = 0;
+
+  constructor(private readonly app: AppLink) {}
+
+  /** Labels saved by an earlier visit. */
+  restore(): void {
+    const { labels, problem } = loadLabels();
+    this.labels = labels;
+    this.storageProblem = problem;
+  }
+
+  /** A fresh worker (its pairs start at epoch 0): sends it the prompt setting and the whole list
+   *  of labels (it refits its reward model on them). */
+  async syncWorker(): Promise<void> {
+    this.queue = [];
+    this.epoch = 0;
+    const client = this.app.client;
+    if (!client) return;
+    if (this.prompt !== null) {
+      const wanted = this.prompt;
+      this.prompt = null;
+      await this.setPrompt(wanted);
+    }
+    if (this.labels.length > 0) await this.sendEdit({ op: 'replace', labels: this.labels });
+  }
+
+  receivePair(pair: PairOffer): void {
+    if (pair.epoch === this.epoch) this.queue = [...this.queue, pair];
+  }
+
+  /** Drops the pairs held (the worker sends new ones for `epoch`). */
+  dropPairs(): void {
+    this.epoch += 1;
+    this.queue = [];
+  }
+
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Labels the pair on screen; the next one shows at once. */
+  choose(answer: Answer, source: Label['source'] = 'human'): void {
+    const pair = this.current;
+    const client = this.app.client;
+    if (!pair || !client || !this.app.ready) return;
+    const label: Label = { id: newLabelId(), prompt: pair.prompt, completionA: pair.a, completionB: pair.b, choice: answer, source, time: Date.now() };
+    this.queue = this.queue.slice(1);
+    this.setLabels([...this.labels, label]);
+    this.lastLabelId = label.id;
+    this.learning += 1;
+    client
+      .request('label', { label, pairId: pair.id })
+      .then((reply) => (this.verdicts = { ...this.verdicts, [label.id]: reply.verdict }))
+      .catch((e: unknown) => this.app.warn(`The reward model did not learn label ${this.labels.indexOf(label) + 1}: ${message(e)}`))
+      .finally(() => (this.learning -= 1));
+  }
+
+  /** No label for the pair on screen: the next one shows at once. */
+  skip(): void {
+    const pair = this.current;
+    if (!pair || !this.app.ready) return;
+    this.queue = this.queue.slice(1);
+    this.app.client?.send({ type: 'skip', pairId: pair.id });
+  }
+
+  change(id: string, choice: Answer): void {
+    if (!this.labels.some((l) => l.id === id && l.choice !== choice)) return;
+    this.setLabels(this.labels.map((l) => (l.id === id ? { ...l, choice } : l)));
+    const rest = { ...this.verdicts };
+    delete rest[id]; // the old verdict judged the old answer
+    this.verdicts = rest;
+    void this.sendEdit({ op: 'change', id, choice });
+  }
+
+  remove(id: string): void {
+    if (!this.labels.some((l) => l.id === id)) return;
+    this.setLabels(this.labels.filter((l) => l.id !== id));
+    void this.sendEdit({ op: 'remove', id });
+  }
+
+  clear(): void {
+    this.setLabels([]);
+    this.verdicts = {};
+    this.lastLabelId = null;
+    void this.sendEdit({ op: 'replace', labels: [] });
+  }
+
+  /** Uses `text` as the prompt of new pairs (null or blank: varied prompts). Unknown words are named. */
+  async setPrompt(text: string | null): Promise<void> {
+    const client = this.app.client;
+    if (!client) return;
+    const prompt = text === null || text.trim() === '' ? null : text.trim().toLowerCase().replace(/\s+/g, ' ');
+    const epoch = this.epoch + 1;
+    try {
+      const reply = await client.request('setPrompt', { prompt, epoch });
+      if (reply.unknown.length > 0 || reply.problem) {
+        const words = reply.unknown.map((w) => `"${w}"`).join(', ');
+        this.promptProblem = reply.unknown.length > 0
+          ? `The model does not know ${reply.unknown.length === 1 ? 'the word' : 'the words'} ${words}: use words of its vocabulary (pairs keep their old prompt).`
+          : `This prompt cannot be used: ${reply.problem}.`;
+        return;
+      }
+      this.promptProblem = null;
+      this.prompt = reply.prompt;
+      this.epoch = epoch;
+      this.queue = [];
+    } catch (e) {
+      this.promptProblem = `The prompt could not be set: ${message(e)}`;
+    }
+  }
+
+  /** The labels as TRL preference JSON lines (skips left out). */
+  async exportJsonl(): Promise<{ jsonl: string; count: number } | null> {
+    const client = this.app.client;
+    if (!client) return null;
+    try {
+      const reply = await client.request('exportLabels', { labels: this.labels });
+      this.fileMessage = { kind: 'ok', text: `Exported ${reply.count} label${reply.count === 1 ? '' : 's'} as TRL preference JSONL.` };
+      return reply;
+    } catch (e) {
+      this.fileMessage = { kind: 'error', text: `Export failed: ${message(e)}` };
+      return null;
+    }
+  }
+
+  /** Adds the labels of a TRL preference JSONL file (ids already held are skipped). */
+  async importText(name: string, text: string): Promise<void> {
+    const client = this.app.client;
+    if (!client) return;
+    try {
+      const reply = await client.request('importLabels', { text });
+      const known = Object.fromEntries(this.labels.map((l) => [l.id, true]));
+      const fresh = reply.labels.filter((l) => !Object.hasOwn(known, l.id));
+      const repeated = reply.labels.length - fresh.length;
+      const problems = reply.errors.length;
+      if (fresh.length === 0 && problems > 0) {
+        this.fileMessage = { kind: 'error', text: `${name}: no label could be read. ${summarise(reply.errors)}` };
+        return;
+      }
+      if (fresh.length > 0) {
+        this.setLabels([...this.labels, ...fresh]);
+        await this.sendEdit({ op: 'replace', labels: this.labels });
+      }
+      const parts = [`${name}: imported ${fresh.length} label${fresh.length === 1 ? '' : 's'}`];
+      if (repeated > 0) parts.push(`${repeated} already held`);
+      if (problems > 0) parts.push(`${problems} line${problems === 1 ? '' : 's'} skipped. ${summarise(reply.errors)}`);
+      this.fileMessage = { kind: problems > 0 ? 'error' : 'ok', text: parts.join('; ') };
+    } catch (e) {
+      this.fileMessage = { kind: 'error', text: `${name} could not be imported: ${message(e)}` };
+    }
+  }
+
+  private setLabels(labels: Label[]): void {
+    this.labels = labels;
+    this.storageProblem = saveLabels(labels);
+    this.app.labelsChanged();
+  }
+
+  private async sendEdit(edit: LabelEdit): Promise<void> {
+    const client = this.app.client;
+    if (!client || !this.app.ready) return;
+    try {
+      await client.request('editLabels', { edit });
+    } catch (e) {
+      this.app.warn(`The worker could not apply the change to the labels: ${message(e)}`);
+    }
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The first few line errors of an import, then a count of the rest. */
+function summarise(errors: readonly string[], shown = 3): string {
+  const head = errors.slice(0, shown).join('; ');
+  return errors.length > shown ? `${head}; and ${errors.length - shown} more.` : `${head}.`;
+}
