@@ -27,7 +27,6 @@ export class Preferences {
   labels = $state.raw<Label[]>([]);
   /** The reward model's verdict per label id (labels made in this session). */
   verdicts = $state.raw<Record<string, Verdict>>({});
-  lastLabelId = $state<string | null>(null);
   /** The fixed prompt new pairs use; null: varied prompts. */
   prompt = $state<string | null>(null);
   promptProblem = $state<string | null>(null);
@@ -38,7 +37,8 @@ export class Preferences {
 
   readonly current = $derived<PairOffer | null>(this.queue[0] ?? null);
   readonly count = $derived(this.labels.filter((l) => l.choice !== 'skip').length);
-  readonly lastVerdict = $derived<Verdict | null>(this.lastLabelId === null ? null : (this.verdicts[this.lastLabelId] ?? null));
+  /** The newest verdict that has arrived (verdicts come in label order). */
+  lastVerdict = $state.raw<Verdict | null>(null);
 
   /** The prompt setting pairs must belong to (older pairs in flight are dropped). */
   private epoch = 0;
@@ -89,11 +89,13 @@ export class Preferences {
     const label: Label = { id: newLabelId(), prompt: pair.prompt, completionA: pair.a, completionB: pair.b, choice: answer, source, time: Date.now() };
     this.queue = this.queue.slice(1);
     this.setLabels([...this.labels, label]);
-    this.lastLabelId = label.id;
     this.learning += 1;
     client
       .request('label', { label, pairId: pair.id })
-      .then((reply) => (this.verdicts = { ...this.verdicts, [label.id]: reply.verdict }))
+      .then((reply) => {
+        this.verdicts = { ...this.verdicts, [label.id]: reply.verdict };
+        if (this.labels.some((l) => l.id === label.id)) this.lastVerdict = reply.verdict;
+      })
       .catch((e: unknown) => this.app.warn(`The reward model did not learn label ${this.labels.indexOf(label) + 1}: ${message(e)}`))
       .finally(() => (this.learning -= 1));
   }
@@ -112,19 +114,21 @@ export class Preferences {
     const rest = { ...this.verdicts };
     delete rest[id]; // the old verdict judged the old answer
     this.verdicts = rest;
+    if (this.lastVerdict?.labelId === id) this.lastVerdict = null;
     void this.sendEdit({ op: 'change', id, choice });
   }
 
   remove(id: string): void {
     if (!this.labels.some((l) => l.id === id)) return;
     this.setLabels(this.labels.filter((l) => l.id !== id));
+    if (this.lastVerdict?.labelId === id) this.lastVerdict = null;
     void this.sendEdit({ op: 'remove', id });
   }
 
   clear(): void {
     this.setLabels([]);
     this.verdicts = {};
-    this.lastLabelId = null;
+    this.lastVerdict = null;
     void this.sendEdit({ op: 'replace', labels: [] });
   }
 
