@@ -219,7 +219,7 @@ function message(e: unknown): string {
 }
 
 /** The first few line errors of an import, then a count of the rest. */
-function summarise(errors: readonly string[], shown = 3): string {
+function summarise(errors: readonly string[], shown = 5): string {
   const head = errors.slice(0, shown).join('; ');
   return errors.length > shown ? `${head}; and ${errors.length - shown} more.` : `${head}.`;
 }

@@ -1,0 +1,173 @@
+// Labels are the user's work: they survive a reload, export as TRL preference JSONL and import
+// again, a malformed file gets a clear message, a full storage is reported without losing a label,
+// labels can be changed and removed (the reward model refits in the background), a typed prompt
+// names its unknown words, and a worker crash is reported with the labels kept and a restart.
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ensureBuilt, launchBrowser, openPage, serveStatic, type StaticServer } from '../support/browser';
+import { settle, statusLabels, waitForChartPoints, waitForPair } from './page-helpers';
+
+const LOAD_MS = 60_000;
+
+let browser: Browser;
+let server: StaticServer;
+
+beforeAll(async () => {
+  await ensureBuilt();
+  [browser, server] = await Promise.all([launchBrowser(), serveStatic('dist')]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function answer(page: Page, names: string[]): Promise<void> {
+  let id = await waitForPair(page, LOAD_MS);
+  for (const name of names) {
+    await page.getByRole('button', { name, exact: true }).click();
+    id = await waitForPair(page, LOAD_MS, id);
+  }
+}
+
+async function waitForLabels(page: Page, n: number): Promise<void> {
+  await page.waitForFunction((k) => document.querySelector('[role="status"]')?.getAttribute('data-labels') === String(k), n, { timeout: LOAD_MS });
+}
+
+describe('labels', () => {
+  test('survive a reload, export as TRL JSONL, import back; change and remove refit the reward model', async () => {
+    const { page, errors, close } = await openPage(browser);
+    try {
+      await page.goto(`${server.origin}/?refitSteps=6`);
+      await answer(page, ['A is better', 'B is better', 'Tie']);
+      await waitForLabels(page, 3);
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export labels (JSONL)' }).click()]);
+      expect(download.suggestedFilename()).toBe('rlhf-playground-preferences.jsonl');
+      const jsonl = readFileSync(await download.path(), 'utf8');
+      const records = jsonl.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(records).toHaveLength(3);
+      for (const r of records) {
+        expect(typeof r.prompt).toBe('string');
+        expect(typeof r.chosen).toBe('string');
+        expect(typeof r.rejected).toBe('string');
+      }
+      expect(records[1].chosen_position).toBe('B');
+      expect(records[2].tie).toBe(true);
+
+      // Change the first label to B, remove the third: the RM refits (6 steps here) in the background.
+      await page.getByText('Label history (3)').click();
+      await page.getByLabel('Answer of label 1').selectOption('B');
+      await page.getByRole('button', { name: 'Remove label 3' }).click();
+      await waitForLabels(page, 2);
+      await page.getByText(/The refit finished/).waitFor({ timeout: LOAD_MS });
+
+      await page.reload();
+      await settle(page, LOAD_MS);
+      await waitForLabels(page, 2);
+      await page.getByText('Label history (2)').click();
+      await expect(page.getByLabel('Answer of label 1').inputValue()).resolves.toBe('B');
+      await page.getByText(/The refit finished/).waitFor({ timeout: LOAD_MS }); // the restored labels are learned again
+
+      // Import the exported file: two labels are held already, the removed one comes back.
+      await page.getByLabel('Import labels (JSONL)').setInputFiles({ name: 'prefs.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
+      await page.getByText(/prefs\.jsonl: imported 1 label; 2 already held/).waitFor({ timeout: LOAD_MS });
+      await waitForLabels(page, 3);
+      expect(await statusLabels(page)).toBe(3);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a malformed file gets a message naming the lines, and nothing changes', async () => {
+    const { page, errors, close } = await openPage(browser);
+    try {
+      await page.goto(`${server.origin}/`);
+      await answer(page, ['A is better']);
+      await waitForLabels(page, 1);
+      const bad = ['{"prompt": "the pizza was", "chosen": "good."', 'not json at all', '{"prompt": "x"}', '{"prompt": "the pizza was", "chosen": "zzyzx.", "rejected": "bad."}'].join('\n');
+      await page.getByLabel('Import labels (JSONL)').setInputFiles({ name: 'broken.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(bad) });
+      const alert = page.getByRole('alert').filter({ hasText: 'broken.jsonl' });
+      await expect(alert.textContent()).resolves.toMatch(/broken\.jsonl: no label could be read\. line 1: not valid JSON.*line 2: not valid JSON.*line 3: missing "chosen"/);
+      await expect(alert.textContent()).resolves.toMatch(/unknown words: "zzyzx"/);
+      expect(await statusLabels(page)).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a full storage is reported and no label is lost', async () => {
+    const { page, close } = await openPage(browser);
+    try {
+      await page.addInitScript(() => {
+        Storage.prototype.setItem = function () {
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        };
+      });
+      await page.goto(`${server.origin}/`);
+      await answer(page, ['A is better', 'B is better']);
+      await waitForLabels(page, 2);
+      await expect(page.getByRole('alert').filter({ hasText: 'Could not save' }).textContent()).resolves.toMatch(
+        /Could not save the labels: the browser storage is full\. Nothing is lost.*export them/,
+      );
+      // The labels are still in the page, learned and exportable.
+      await waitForChartPoints(page, 'reward-model', 1, LOAD_MS);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export labels (JSONL)' }).click()]);
+      expect(readFileSync(await download.path(), 'utf8').trim().split('\n')).toHaveLength(2);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a typed prompt names its unknown words; a known one is used for the next pairs', async () => {
+    const { page, errors, close } = await openPage(browser);
+    try {
+      await page.goto(`${server.origin}/`);
+      await waitForPair(page, LOAD_MS);
+      const input = page.getByLabel('or your own');
+      await input.fill('the pizza was yummy and xyz');
+      await page.getByRole('button', { name: 'Use prompt' }).click();
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/does not know the words "yummy", "xyz"/);
+      await input.fill('The cafe was');
+      await input.press('Enter');
+      await page.waitForFunction(() => document.querySelector('.pair-prompt strong')?.textContent === 'the cafe was', undefined, { timeout: LOAD_MS });
+      await expect(page.getByRole('alert').count()).resolves.toBe(0);
+      // A list entry works the same way.
+      await page.getByLabel('Prompt', { exact: true }).selectOption('what a');
+      await page.waitForFunction(() => document.querySelector('.pair-prompt strong')?.textContent === 'what a', undefined, { timeout: LOAD_MS });
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a worker crash is reported, the labels are kept, and a restart goes on with them', async () => {
+    const { page, close } = await openPage(browser);
+    try {
+      await page.goto(`${server.origin}/`);
+      await answer(page, ['A is better', 'B is better']);
+      await waitForLabels(page, 2);
+      const worker = page.workers()[0];
+      expect(worker).toBeDefined();
+      await worker.evaluate(() => {
+        setTimeout(() => {
+          throw new Error('simulated crash');
+        }, 0);
+      });
+      await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-phase') === 'error', undefined, { timeout: LOAD_MS });
+      const text = await page.getByRole('status').textContent();
+      expect(text).toMatch(/The background worker failed: .*simulated crash.* · 2 labels kept/);
+      await page.getByRole('button', { name: 'Restart the worker' }).click();
+      await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-phase') === 'ready', undefined, { timeout: LOAD_MS });
+      await waitForLabels(page, 2);
+      await waitForPair(page, LOAD_MS);
+      await answer(page, ['Tie']);
+      await waitForLabels(page, 3);
+    } finally {
+      await close();
+    }
+  });
+});
