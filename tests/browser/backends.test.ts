@@ -5,7 +5,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ensureBuilt, launchBrowser, openPage, serveStatic, type StaticServer } from '../support/browser';
-import { backendBadge, settle, shownSamples, shippedVocab, unknownWords } from './page-helpers';
+import { backendBadge, chartTable, report, settle, shownSamples, shippedVocab, unknownWords, waitForChartPoints, waitForPair } from './page-helpers';
 
 let browser: Browser;
 let server: StaticServer;
@@ -43,6 +43,45 @@ describe('backend overrides', () => {
         const vocab = shippedVocab();
         expect(samples.some((s) => s.completion.trim().length > 0)).toBe(true);
         for (const s of samples) expect(unknownWords(s.completion, vocab)).toEqual([]);
+        expect(errors).toEqual([]);
+      } finally {
+        await close();
+      }
+    });
+  }
+});
+
+/** Few rollouts and one epoch: on the software WebGPU adapter an iteration is slow (shader compilation). */
+const SMALL_PPO = 'rollouts=4&epochs=1';
+
+describe('one PPO iteration on each training backend', () => {
+  const RUNS = [
+    { backend: 'webgpu', label: 'WebGPU', timeoutMs: 240_000 },
+    { backend: 'wasm', label: 'WASM', timeoutMs: 60_000 },
+  ] as const;
+  for (const r of RUNS) {
+    test(`?backend=${r.backend}: a label and one PPO iteration complete`, { timeout: r.timeoutMs + 60_000 }, async () => {
+      const { page, errors, close } = await openPage(browser);
+      try {
+        const started = Date.now();
+        await page.goto(`${server.origin}/?backend=${r.backend}&${SMALL_PPO}`);
+        await waitForPair(page, r.timeoutMs);
+        expect(await backendBadge(page)).toBe(r.label);
+        await page.getByRole('button', { name: 'A is better', exact: true }).click();
+        await waitForChartPoints(page, 'reward-model', 1, r.timeoutMs);
+        const stepAt = Date.now();
+        await page.getByRole('button', { name: 'Step', exact: true }).click();
+        await waitForChartPoints(page, 'reward', 1, r.timeoutMs);
+        await expect(page.getByRole('status').textContent()).resolves.toMatch(/PPO paused after 1 iteration\b/);
+        const reward = await chartTable(page, 'Reward');
+        expect(reward.rows).toHaveLength(1);
+        expect(reward.rows[0].every(Number.isFinite)).toBe(true);
+        const kl = await chartTable(page, 'KL');
+        expect(kl.rows[0][1]).toBeGreaterThanOrEqual(-1e-3); // KL of one iteration from the base model: about 0
+        report(`${r.label}: first pair + one label, then one PPO iteration of 4 rollouts (s)`, {
+          ready: Math.round((stepAt - started) / 100) / 10,
+          iteration: Math.round((Date.now() - stepAt) / 100) / 10,
+        });
         expect(errors).toEqual([]);
       } finally {
         await close();

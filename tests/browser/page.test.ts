@@ -2,7 +2,8 @@
 // (WASM here: the only WebGPU adapter is SwiftShader's), shows samples and says why it chose the
 // backend; it works on a phone-sized screen, by keyboard, from a sub-path, and it reports a bad
 // address parameter or a broken model file in the page instead of hanging.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -18,7 +19,7 @@ import {
   serveStatic,
   type StaticServer,
 } from '../support/browser';
-import { backendBadge, settle, shownSamples, shippedVocab, unknownWords } from './page-helpers';
+import { backendBadge, report, settle, shownSamples, shippedVocab, unknownWords } from './page-helpers';
 
 const LOAD_MS = 60_000;
 
@@ -237,5 +238,22 @@ describe('the page', () => {
     const worker = /new Worker\(new URL\(new URL\(`([^`]+\.js)`/.exec(readFileSync(join(DIST, entry!), 'utf8'))?.[1];
     expect(worker).toBeDefined();
     expect(staticClosure(join('assets', worker!))).toMatch(TFJS);
+
+    // Sizes a user downloads (gzip, as a static host serves them), printed for the closing note.
+    const gz = (code: string | Buffer) => Math.round(gzipSync(code, { level: 9 }).length / 100) / 10;
+    const css = /<link rel="stylesheet"[^>]*href="\.\/(assets\/[^"]+\.css)"/.exec(html)?.[1];
+    const mainSeen = new Set<string>();
+    staticClosure(entry!, mainSeen);
+    const workerSeen = new Set<string>();
+    const workerCode = staticClosure(join('assets', worker!), workerSeen);
+    const lazy = readdirSync(join(DIST, 'assets')).filter((f) => f.endsWith('.js')).map((f) => join('assets', f)).filter((f) => !mainSeen.has(f) && !workerSeen.has(f));
+    const simd = readdirSync(join(DIST, 'assets')).find((f) => /^tfjs-backend-wasm-simd-.*\.wasm$/.test(f));
+    report('bundle sizes, kB gzip', {
+      mainThreadJs: gz(mainCode),
+      mainThreadCss: css ? gz(readFileSync(join(DIST, css))) : null,
+      workerStaticJs: gz(workerCode),
+      workerLazyBackendChunks: gz(lazy.map((f) => readFileSync(join(DIST, f), 'utf8')).join('\n')),
+      wasmSimdBinary: simd ? gz(readFileSync(join(DIST, 'assets', simd))) : null,
+    });
   });
 });
