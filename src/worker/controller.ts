@@ -213,6 +213,7 @@ export class Controller {
     for (;;) {
       const job = this.nextJob();
       if (job) {
+        this.applyPpoPatch();
         await job();
         await yieldToMessages();
       } else {
@@ -272,7 +273,7 @@ export class Controller {
     this.steps.splice(0).forEach((requestId) => this.post({ type: 'error', requestId, message: 'the run was reset' }));
     this.goldIteration = null;
     this.stripVersion += 1;
-    this.outstanding.clear(); // pairs from the old policy: the page drops them with the epoch it sends
+    // Pairs already sent stay valid: they are comparisons like any other, only from the old policy.
     this.post({ type: 'runState', running: false, iteration: 0 });
     for (const requestId of ids) this.post({ type: 'resetDone', requestId });
   }
@@ -399,12 +400,16 @@ export class Controller {
     }
   }
 
+  /** New hyperparameters take effect between jobs, so never in the middle of a PPO iteration. */
+  private applyPpoPatch(): void {
+    const session = this.session;
+    if (!this.ppoPatch || !session) return;
+    session.setPpoConfig(this.ppoPatch);
+    this.ppoPatch = null;
+    this.post({ type: 'ppoConfig', config: session.config, fromIteration: session.iteration });
+  }
+
   private async ppoIteration(session: Session): Promise<void> {
-    if (this.ppoPatch) {
-      session.setPpoConfig(this.ppoPatch);
-      this.ppoPatch = null;
-      this.post({ type: 'ppoConfig', config: session.config, fromIteration: session.iteration });
-    }
     const waiting = this.steps.splice(0);
     try {
       const result = await session.ppoIteration();

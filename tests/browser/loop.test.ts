@@ -172,6 +172,39 @@ describe('the RLHF loop', () => {
     }
   });
 
+  test('a 1000-iteration run keeps the page responsive (charts decimate and redraw a few times a second)', { timeout: 400_000 }, async () => {
+    const { page, errors, close } = await openPage(browser, DESKTOP);
+    try {
+      await page.addInitScript(LONG_TASK_SCRIPT);
+      // Two rollouts and one epoch make an iteration ~60 ms; a fixed high beta keeps the KL guard quiet.
+      await page.goto(`${server.origin}/?rollouts=2&epochs=1&kl=fixed&beta=1`);
+      await waitForPair(page, LOAD_MS);
+      await page.getByRole('button', { name: 'A is better', exact: true }).click();
+      const trainStart = await page.evaluate(() => performance.now());
+      await page.getByRole('button', { name: 'Train', exact: true }).click();
+      await waitForChartPoints(page, 'reward', 1000, 300_000);
+      await page.getByRole('button', { name: 'Pause', exact: true }).click();
+      const trainEnd = await page.evaluate(() => performance.now());
+      const opened = Date.now();
+      const kl = await chartTable(page, 'KL');
+      const openMs = Date.now() - opened;
+      expect(kl.rows.length).toBe(250); // the newest rows; "Show all" and the CSV have the rest
+      const during = (await longTasks(page, trainStart)).filter((t) => t.start <= trainEnd);
+      const max = Math.max(0, ...during.map((t) => t.duration));
+      report('1000-iteration run: main-thread long tasks while training, table open', {
+        iterations: await chartPoints(page, 'reward'),
+        seconds: Math.round((trainEnd - trainStart) / 1000),
+        longTasks: during.length,
+        maxMs: Math.round(max),
+        tableOpenMs: openMs,
+      });
+      expect(max).toBeLessThan(500);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   test('on a 390 px phone: no sideways scrolling, answer by touch, one Step', async () => {
     const { page, errors, close } = await openPage(browser, PHONE);
     try {

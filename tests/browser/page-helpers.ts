@@ -100,6 +100,16 @@ export async function chartTable(page: Page, name: string): Promise<{ header: st
     await page.locator(`figure:has(canvas[aria-label="${name} chart"]) summary`).click();
   }
   await table.waitFor();
+  // The table follows the chart's throttled redraws: wait until it lists every point (up to its first page).
+  await page.waitForFunction(
+    (n) => {
+      const figure = [...document.querySelectorAll('figure[data-chart]')].find((f) => f.querySelector(`canvas[aria-label="${n} chart"]`));
+      const points = Math.min(250, Number(figure?.getAttribute('data-points') ?? 0));
+      return (figure?.querySelectorAll('tbody tr').length ?? -1) === points;
+    },
+    name,
+    { timeout: 10_000, polling: 50 },
+  );
   return table.evaluate((t) => ({
     header: [...t.querySelectorAll('thead th')].map((th) => th.textContent ?? ''),
     rows: [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent === '' ? NaN : Number(td.textContent)))),

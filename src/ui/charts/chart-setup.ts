@@ -16,6 +16,10 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, T
 /** Above this many points a line is decimated (LTTB) to DECIMATED_POINTS. */
 export const DECIMATION_THRESHOLD = 400;
 export const DECIMATED_POINTS = 200;
+/** A chart redraws at most this often, however fast rows arrive (about 4 frames a second). */
+export const MIN_REDRAW_MS = 250;
+/** Rows a table view shows at first (the newest); "Show all" and the CSV have every row. */
+export const TABLE_ROWS = 250;
 
 /** Distinguishable on white and for the common colour-vision deficiencies (Okabe-Ito). */
 export const COLOURS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9'] as const;
