@@ -211,9 +211,9 @@ export class Controller {
   /** Runs forever: one job, then a yield to the message loop; sleeps while there is nothing to do. */
   async run(): Promise<never> {
     for (;;) {
+      this.applyPpoPatch();
       const job = this.nextJob();
       if (job) {
-        this.applyPpoPatch();
         await job();
         await yieldToMessages();
       } else {
