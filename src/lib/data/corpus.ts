@@ -6,7 +6,6 @@
 import { Rng } from '../math/rng';
 
 export type Sentiment = 'pos' | 'neg' | 'neu';
-export type ReviewMood = Sentiment | 'mix';
 
 /** topic -> aspects a reviewer talks about. */
 export const TOPICS: Readonly<Record<string, readonly string[]>> = {
@@ -146,11 +145,14 @@ function sentence(rng: Rng, topic: string, s: Sentiment, first: boolean): string
 
 export interface ReviewSpec {
   topic?: string;
-  mood?: ReviewMood;
+  mood?: Sentiment;
   sentences?: number;
 }
 
-const MOODS: readonly ReviewMood[] = ['pos', 'pos', 'neg', 'neg', 'mix', 'neu'];
+/** A review keeps one mood. prototype2's "mix" mood drew each sentence's sentiment anew, which wrote
+ *  contradictions ("the cafe was awesome. i want my money back."); contrast now lives inside the
+ *  two-aspect sentence ("the crust was great but the price was awful"). */
+const MOODS: readonly Sentiment[] = ['pos', 'pos', 'neg', 'neg', 'neu'];
 const SENTENCE_COUNTS = [1, 1, 1, 2, 2, 2, 3];
 
 /** One review. Draws again until it fits MAX_REVIEW_TOKENS (a bounded number of tries). */
@@ -162,8 +164,7 @@ export function generateReview(rng: Rng, spec: ReviewSpec = {}): string {
     const n = attempt < 20 ? spec.sentences ?? rng.pick(SENTENCE_COUNTS) : 1;
     const parts: string[] = [];
     for (let i = 0; i < n; i++) {
-      const s: Sentiment = mood === 'mix' ? rng.pick(['pos', 'neg'] as const) : mood;
-      parts.push(sentence(rng, topic, s, i === 0) + '.');
+      parts.push(sentence(rng, topic, mood, i === 0) + '.');
     }
     const text = parts.join(' ');
     if (splitTokens(text).length <= MAX_REVIEW_TOKENS || attempt >= 40) return text;
