@@ -19,7 +19,7 @@ export interface ModelConfig {
 }
 
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
-  vocabSize: 226, // 224 corpus words and punctuation + PAD + EOS
+  vocabSize: 225, // 223 corpus words and punctuation + PAD + EOS
   contextLength: 24, // prompts are 2-3 words; 24 leaves room for 12 new tokens and for pretraining windows
   dModel: 64, // prototype2: d=96 was not better at equal wall time; 64 keeps a PPO iteration near 0.2 s
   nLayers: 2, // prototype2: 3 layers reached a worse loss in 60 s (1.499 vs 1.455 nats/token)

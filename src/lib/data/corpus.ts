@@ -56,9 +56,11 @@ export const ENDINGS: Readonly<Record<Sentiment, readonly string[]>> = {
     'my sister came too.', 'it was raining.', 'we sat near the door.'],
 };
 
-/** Intensifiers; the empty entries make "no intensifier" the most common case. */
-const INTENSIFIERS = ['', '', '', 'very ', 'really ', 'so ', 'quite '];
-const ARTICLE_INTENSIFIERS = ['', '', '', 'very ', 'really '];
+/** Intensifiers; the empty entries make "no intensifier" the most common case (5 in 8: the choice
+ *  costs 1.07 nats per adjective instead of prototype2's 1.47, which held the base model above
+ *  1.50 nats/token). "quite" was dropped: "quite awesome" reads oddly. */
+const INTENSIFIERS = ['', '', '', '', '', 'very ', 'really ', 'so '];
+const ARTICLE_INTENSIFIERS = ['', '', '', '', '', 'very ', 'really '];
 const SAME_CONJ = [' and ', ', and '];
 const DIFF_CONJ = [' but ', ', but ', ' yet '];
 
