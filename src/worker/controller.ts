@@ -3,8 +3,8 @@
 // time, yielding to the message loop between jobs. A job is at most about one PPO iteration long,
 // so Pause, a label or a new hyperparameter takes effect within one iteration, and tfjs work never
 // interleaves. Jobs are picked by priority each time round:
-//   init > reset > keep the pair buffer full > labels and edits (in arrival order) > base samples
-//   > gold evaluation > sample strip > PPO iterations and background refit slices (alternating).
+//   init > reset > keep the pair buffer full > label edits > base samples > gold evaluation
+//   > sample strip > then new labels, PPO iterations and background refit slices take turns.
 import type { PpoConfig } from '../lib/config/ppo';
 import { SimulatedAnnotator } from '../lib/rl/annotators';
 import { RolledBackError } from '../lib/rl/ppo';
@@ -39,6 +39,12 @@ export type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 
 type Job = () => Promise<void>;
 
+/** Work that takes turns once the urgent jobs are done. */
+type Turn = 'labels' | 'ppo' | 'refit';
+const TURNS: readonly Turn[] = ['labels', 'ppo', 'refit'];
+/** Labels learned in one job: each takes RewardSettings.incrementalSteps steps (~0.1 s each on WASM). */
+const MAX_LABELS_PER_JOB = 4;
+
 /** Labels and edits, kept in one queue so they apply in the order the page sent them. */
 type LabelOp = { kind: 'label'; request: LabelRequest } | { kind: 'edit'; request: EditLabelsRequest };
 
@@ -72,7 +78,7 @@ export class Controller {
   private refit: BackgroundRefit | null = null;
   private refitWanted = false;
   private labelsSinceRefit = 0;
-  private turn: 'ppo' | 'refit' = 'ppo';
+  private turn: Turn = 'refit';
   private annotator: SimulatedAnnotator | null = null;
   private goldIteration: number | null = null;
   private stripVersion = 1;
@@ -234,18 +240,25 @@ export class Controller {
     if (this.resets.length > 0) return () => this.reset(session);
     // A pair costs a few tens of ms and the page may be waiting for it; a label's update, more.
     if (!this.pairsFailed && this.outstanding.size < session.pairSettings.buffer) return () => this.makePair(session);
-    if (this.labelOps.length > 0) return this.labelOps[0].kind === 'label' ? () => this.learn(session) : () => this.edit(session);
+    if (this.labelOps.length > 0 && this.labelOps[0].kind === 'edit') return () => this.edit(session);
     if (this.samples.length > 0) return () => this.sample(session, this.samples.shift()!);
     const training = this.running || this.steps.length > 0;
     if (this.annotator && this.goldDue(session)) return () => this.gold(session);
     if (this.stripVersion !== this.stripShown && (!training || performance.now() - this.stripAt >= STRIP_INTERVAL_MS)) return () => this.strip(session);
-    const refitting = this.refit !== null || this.refitWanted;
-    if (training && refitting) {
-      this.turn = this.turn === 'ppo' ? 'refit' : 'ppo';
-      return this.turn === 'ppo' ? () => this.ppoIteration(session) : () => this.refitSlice(session);
+    // Labels, PPO iterations and refit slices take turns, so that none starves the others (a fast
+    // autopilot labels faster than the reward model learns).
+    const wanted: Record<Turn, boolean> = {
+      labels: this.labelOps.length > 0,
+      ppo: training,
+      refit: this.refit !== null || this.refitWanted,
+    };
+    const start = TURNS.indexOf(this.turn);
+    for (let k = 1; k <= TURNS.length; k++) {
+      const turn = TURNS[(start + k) % TURNS.length];
+      if (!wanted[turn]) continue;
+      this.turn = turn;
+      return { labels: () => this.learn(session), ppo: () => this.ppoIteration(session), refit: () => this.refitSlice(session) }[turn];
     }
-    if (refitting) return () => this.refitSlice(session);
-    if (training) return () => this.ppoIteration(session);
     return null;
   }
 
@@ -281,7 +294,9 @@ export class Controller {
   /** Every label at the head of the queue, learned in one incremental update. */
   private async learn(session: Session): Promise<void> {
     const batch: LabelRequest[] = [];
-    while (this.labelOps.length > 0 && this.labelOps[0].kind === 'label') batch.push((this.labelOps.shift() as { request: LabelRequest }).request);
+    while (batch.length < MAX_LABELS_PER_JOB && this.labelOps.length > 0 && this.labelOps[0].kind === 'label') {
+      batch.push((this.labelOps.shift() as { request: LabelRequest }).request);
+    }
     const accepted: LabelRequest[] = [];
     for (const request of batch) {
       const why = session.checkLabel(request.label) ?? (session.allLabels.some((l) => l.id === request.label.id) ? `a label with id "${request.label.id}" exists` : null);

@@ -16,7 +16,7 @@ import { sampleCompletions } from '../lib/model/sample';
 import { winRate, type SimulatedAnnotator } from '../lib/rl/annotators';
 import { disagreementPair, mostDifferentPair } from '../lib/rl/pair-selection';
 import { PpoTrainer, type PpoIterationResult } from '../lib/rl/ppo';
-import { comparisonPairs, type ComparisonPair, type Label } from '../lib/rl/preferences';
+import { comparisonPairs, type Label } from '../lib/rl/preferences';
 import { RewardModel } from '../lib/rl/reward-model';
 import { completionIds, completionText } from '../lib/rl/sequences';
 import type {
@@ -321,16 +321,21 @@ export class Session {
     return { a: scores.slice(0, labels.length), b: scores.slice(labels.length) };
   }
 
-  /** Incremental Bradley-Terry steps whose batches always hold `fresh` (RewardModel.update). */
-  private async learnPairs(fresh: readonly ComparisonPair[]): Promise<void> {
+  /**
+   * Incremental Bradley-Terry steps for new labels (RewardModel.update): each label gets its own
+   * steps, whose batches hold it plus replayed older labels, as if the labels had come one by one
+   * (a batch of labels that arrived together must not get fewer steps than the same labels
+   * given slowly: an undertrained RM is what PPO exploits).
+   */
+  private async learnLabels(fresh: readonly Label[]): Promise<void> {
     const all = comparisonPairs(this.labels);
-    if (all.length === 0 || fresh.length === 0) return;
+    if (all.length === 0) return;
     // A refit model adopted from BackgroundRefit takes one step per update: call it as often as
     // the settings ask, so that the page's "steps per label" holds for every reward model.
     const calls = Math.max(1, Math.round(this.rewardSettings.incrementalSteps / this.rm.config.incrementalSteps));
-    const chunk = this.rm.config.incrementalBatchSize;
-    for (let i = 0; i < fresh.length; i += chunk) {
-      for (let c = 0; c < calls; c++) await this.rm.update(all, fresh.slice(i, i + chunk));
+    for (const label of fresh) {
+      const pairs = comparisonPairs([label]); // one pair, or both orders of a tie
+      for (let c = 0; c < calls && pairs.length > 0; c++) await this.rm.update(all, pairs);
     }
   }
 
@@ -342,7 +347,7 @@ export class Session {
     const before = await this.scorePairs(fresh);
     const stdBefore = this.rm.normalisation.std;
     this.labels.push(...fresh);
-    await this.learnPairs(comparisonPairs(fresh));
+    await this.learnLabels(fresh);
     await this.renormalise();
     const after = await this.scorePairs(fresh);
     const { mean, std } = this.rm.normalisation;
@@ -374,7 +379,7 @@ export class Session {
         const changed = { ...this.labels[i], choice: edit.choice };
         this.labels[i] = changed;
         // Learn the new answer at once; a refit then forgets the old one.
-        await this.learnPairs(comparisonPairs([changed]));
+        await this.learnLabels([changed]);
         await this.renormalise();
         return { refit: true };
       }
