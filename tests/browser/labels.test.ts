@@ -75,6 +75,12 @@ describe('labels', () => {
       await page.getByText(/prefs\.jsonl: imported 1 label; 2 already held/).waitFor({ timeout: LOAD_MS });
       await waitForLabels(page, 3);
       expect(await statusLabels(page)).toBe(3);
+      await page.getByText(/The refit finished/).waitFor({ timeout: LOAD_MS }); // after the import
+
+      // A refit on request: the progress shows, then the reward model is replaced.
+      await page.getByRole('button', { name: 'Refit from scratch' }).click();
+      await page.getByText(/The refit finished/).waitFor({ state: 'detached', timeout: LOAD_MS });
+      await page.getByText(/The refit finished/).waitFor({ timeout: LOAD_MS });
       expect(errors).toEqual([]);
     } finally {
       await close();

@@ -3,6 +3,7 @@
 // them, a hyperparameter change applies within an iteration, autopilot raises the gold score, and
 // the page stays responsive (long tasks and click-to-next-pair latency are measured and printed;
 // only generous sanity bounds are asserted: the targets are 50 ms and 100 ms).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -132,12 +133,25 @@ describe('the RLHF loop', () => {
       const reward = await chartTable(page, 'Reward');
       expect(reward.rows.map((r) => r[0])).toEqual(Array.from({ length: stopped }, (_, i) => i + 1));
 
+      // The CSV has every row, with TRL's metric names.
+      const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download KL chart as CSV' }).click()]);
+      expect(csv.suggestedFilename()).toBe('kl.csv');
+      const csvLines = readFileSync(await csv.path(), 'utf8').trim().split('\n');
+      expect(csvLines[0]).toBe('iteration,objective/kl,objective/kl_coef');
+      expect(csvLines).toHaveLength(stopped + 1);
+
       const tasks = await longTasks(page, trainStart);
       const during = tasks.filter((t) => t.start <= trainEnd);
       const max = Math.max(0, ...during.map((t) => t.duration));
       report('main-thread long tasks while training (count, max ms)', { count: during.length, maxMs: Math.round(max), trainingSeconds: Math.round((trainEnd - trainStart) / 1000), iterations: stopped });
       expect(max).toBeLessThan(500); // target: none over 50 ms; this bound only catches a blocked main thread
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'loop-trained-desktop-1280x800.png'), fullPage: true });
+
+      // Reset: back to the base policy, the PPO curves start over, the labels stay.
+      await page.getByRole('button', { name: 'Reset', exact: true }).click();
+      await page.waitForFunction(() => /PPO not started/.test(document.querySelector('[role="status"]')?.textContent ?? ''), undefined, { timeout: ITERATION_MS });
+      await page.waitForFunction(() => document.querySelector('[data-chart="reward"]')?.getAttribute('data-points') === '0', undefined, { timeout: ITERATION_MS });
+      expect(await statusLabels(page)).toBe(5);
       expect(errors).toEqual([]);
     } finally {
       await close();

@@ -9,6 +9,4 @@ export interface AppLink {
   readonly ready: boolean;
   /** A non-fatal problem for the page to show. */
   warn(message: string): void;
-  /** Called after every change of the label list. */
-  labelsChanged(): void;
 }

@@ -191,10 +191,6 @@ export class Playground implements AppLink {
     this.warnings = this.warnings.filter((_, i) => i !== index);
   }
 
-  labelsChanged(): void {
-    // The status line reads prefs.count; nothing else to do today.
-  }
-
   private onEvent(event: WorkerEvent): void {
     switch (event.type) {
       case 'pair':

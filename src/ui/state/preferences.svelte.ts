@@ -200,7 +200,6 @@ export class Preferences {
   private setLabels(labels: Label[]): void {
     this.labels = labels;
     this.storageProblem = saveLabels(labels);
-    this.app.labelsChanged();
   }
 
   private async sendEdit(edit: LabelEdit): Promise<void> {

@@ -65,8 +65,8 @@ function csvField(text: string): string {
 }
 
 /** A float32 value printed with the digits it really has (no 0.30000001192092896). */
-export function formatNumber(x: number): string {
-  if (Number.isNaN(x)) return '';
+export function formatNumber(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return '';
   if (Number.isInteger(x)) return String(x);
   return String(Number(x.toPrecision(7)));
 }
