@@ -143,8 +143,10 @@ export class Session {
       refitSteps: rewardSettings.refitSteps,
       ensembleSize: rewardSettings.ensembleSize,
     };
+    // Only prompts the shipped vocabulary can read: the corpus code may be newer than the model.
+    this.promptPool = generatePrompts(PROMPT_POOL_SIZE, rng.fork('prompts').seed).filter((p) => this.usable(p));
+    if (this.promptPool.length === 0) throw new ModelLoadError("no corpus prompt can be written in the model's vocabulary (model and code out of step?)");
     this.rm = new RewardModel(base, tokenizer, this.rewardConfig, rng.fork('reward-model'));
-    this.promptPool = generatePrompts(PROMPT_POOL_SIZE, rng.fork('prompts').seed);
     this.pairRng = rng.fork('pairs');
     this.sampleRng = rng.fork('base-samples');
     this.annotatorRng = rng.fork('annotator');
@@ -187,17 +189,22 @@ export class Session {
       config: model.config,
       validationLoss: typeof validationLoss === 'number' && Number.isFinite(validationLoss) ? validationLoss : null,
     };
-    return new Session(
-      choice.backend,
-      choice.reasons,
-      modelInfo,
-      model,
-      tokenizer,
-      rng,
-      init.ppo ?? DEFAULT_PPO,
-      init.reward ?? DEFAULT_REWARD_SETTINGS,
-      init.pairs ?? DEFAULT_PAIR_SETTINGS,
-    );
+    try {
+      return new Session(
+        choice.backend,
+        choice.reasons,
+        modelInfo,
+        model,
+        tokenizer,
+        rng,
+        init.ppo ?? DEFAULT_PPO,
+        init.reward ?? DEFAULT_REWARD_SETTINGS,
+        init.pairs ?? DEFAULT_PAIR_SETTINGS,
+      );
+    } catch (e) {
+      disposeParams(model.params);
+      throw e;
+    }
   }
 
   get config(): PpoConfig {
@@ -218,6 +225,11 @@ export class Session {
   }
 
   // ---- prompts and sampling ----
+
+  private usable(prompt: string): boolean {
+    const check = this.checkPrompt(prompt);
+    return check.unknown.length === 0 && check.problem === null;
+  }
 
   /** Why `prompt` cannot be used (unknown words, too long), or nothing. */
   checkPrompt(prompt: string): { unknown: string[]; problem: string | null } {
@@ -496,7 +508,7 @@ export class Session {
   async gold(annotator: SimulatedAnnotator): Promise<{ goldScore: number; baseGoldScore: number; winRate: number; prompts: number }> {
     const seed = hashSeed(this.rng.seed, 'gold');
     if (!this.goldBase) {
-      const prompts = generatePrompts(GOLD_PROMPTS, GOLD_PROMPT_SEED);
+      const prompts = generatePrompts(GOLD_PROMPTS * 2, GOLD_PROMPT_SEED).filter((p) => this.usable(p)).slice(0, GOLD_PROMPTS);
       this.goldBase = { prompts, completions: await this.sampleTexts(this.base, prompts, new Rng(seed)) };
     }
     const { prompts, completions: base } = this.goldBase;
