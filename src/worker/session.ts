@@ -5,6 +5,7 @@
 // as minGPT's Trainer holds its own (CONVENTIONS.md habit 8), and `dispose` frees all of it.
 import { DEFAULT_PPO, type PpoConfig } from '../lib/config/ppo';
 import { DEFAULT_REWARD, type RewardConfig } from '../lib/config/reward';
+import { DEFAULT_RUN_CONFIG } from '../lib/config/url';
 import { generatePrompts } from '../lib/data/corpus';
 import { Tokenizer, UnknownWordsError } from '../lib/data/tokenizer';
 import { hashSeed, Rng } from '../lib/math/rng';
@@ -51,13 +52,6 @@ export const STRIP_PROMPTS = ['the pizza was', 'the hotel was', 'what a', 'we lo
 /** A tie label counts as matched when the RM's P(A > B) is within 0.5 +- this (RewardModel.accuracy). */
 const TIE_BAND = 0.1;
 
-export const DEFAULT_REWARD_SETTINGS: RewardSettings = {
-  incrementalSteps: DEFAULT_REWARD.incrementalSteps,
-  refitSteps: DEFAULT_REWARD.refitSteps,
-  refitEvery: 0,
-  ensembleSize: DEFAULT_REWARD.ensembleSize,
-};
-export const DEFAULT_PAIR_SETTINGS: PairSettings = { candidates: 4, buffer: 3 };
 
 /** Fetches one file of the model folder; throws a message naming the file, the URL and the status. */
 async function fetchFile(folder: string, name: string): Promise<Response> {
@@ -198,8 +192,8 @@ export class Session {
         tokenizer,
         rng,
         init.ppo ?? DEFAULT_PPO,
-        init.reward ?? DEFAULT_REWARD_SETTINGS,
-        init.pairs ?? DEFAULT_PAIR_SETTINGS,
+        init.reward ?? DEFAULT_RUN_CONFIG.reward,
+        init.pairs ?? DEFAULT_RUN_CONFIG.pairs,
       );
     } catch (e) {
       disposeParams(model.params);

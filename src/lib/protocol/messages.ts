@@ -570,11 +570,6 @@ export const REPLY_TYPE: { [K in keyof ReplyTo]: ReplyTo[K]['type'] } = {
   annotate: 'annotation',
 };
 
-/** Whether a message from the worker answers a request (it carries a requestId). */
-export function isReply(message: FromWorker): message is WorkerReply {
-  return (Object.values(REPLY_TYPE) as string[]).includes(message.type);
-}
-
 /** Compile-time exhaustiveness: a switch that handles every case leaves `value` with type never. */
 export function assertNever(value: never): never {
   throw new Error(`unhandled message: ${JSON.stringify(value)}`);
