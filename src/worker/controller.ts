@@ -6,10 +6,11 @@
 //   init > reset > keep the pair buffer full > label edits > base samples > gold evaluation
 //   > sample strip > then new labels, PPO iterations and background refit slices take turns.
 import type { PpoConfig } from '../lib/config/ppo';
-import { SimulatedAnnotator } from '../lib/rl/annotators';
+import { PRESETS, SimulatedAnnotator } from '../lib/rl/annotators';
 import { RolledBackError } from '../lib/rl/ppo';
 import { fromTrlJsonl, toTrlJsonl, type Label } from '../lib/rl/preferences';
 import {
+  ANNOTATOR_PRESET_NAMES,
   assertNever,
   PPO_METRIC_KEYS,
   PROTOCOL_VERSION,
@@ -21,9 +22,7 @@ import {
   type PresetInfo,
   type SampleRequest,
   type ToWorker,
-  ANNOTATOR_PRESET_NAMES,
 } from '../lib/protocol/messages';
-import { PRESETS } from '../lib/rl/annotators';
 import { errorText } from './backend';
 import type { BackgroundRefit } from './refit';
 import { Session } from './session';
@@ -267,8 +266,22 @@ export class Controller {
   }
 
   private async initialise(request: InitRequest): Promise<void> {
+    // A second init (not sent by today's page) starts a new run: nothing of the old one is kept.
     this.session?.dispose();
     this.session = null;
+    this.refit?.dispose();
+    this.refit = null;
+    this.resets = [];
+    this.labelOps = [];
+    this.samples = [];
+    this.steps = [];
+    this.outstanding.clear();
+    this.prompt = null;
+    this.epoch = 0;
+    this.running = false;
+    this.ppoPatch = null;
+    this.annotator = null;
+    this.goldIteration = null;
     try {
       const session = await Session.open(request);
       this.session = session;
@@ -391,7 +404,10 @@ export class Controller {
   private async refitSlice(session: Session): Promise<void> {
     if (!this.refit) {
       this.refitWanted = false;
-      if (session.labelCount === 0) return;
+      if (session.labelCount === 0) {
+        this.post({ type: 'refit', progress: null, outcome: 'cancelled' }); // nothing to fit
+        return;
+      }
       this.refit = session.startRefit();
     }
     const refit = this.refit;
