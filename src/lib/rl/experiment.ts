@@ -15,7 +15,6 @@ import { Rng } from '../math/rng';
 import { mean } from '../math/stats';
 import type { Gpt } from '../model/gpt';
 import { completionLogProbs } from '../model/lm';
-import { disposeParams } from '../model/params';
 import { sampleCompletions } from '../model/sample';
 import { SimulatedAnnotator, winRate } from './annotators';
 import { bestOfN } from './best-of-n';
@@ -245,8 +244,4 @@ export class Experiment {
     const g = this.gold(this.baseEval);
     return { goldScore: g.goldScore, distinct: g.distinct };
   }
-}
-
-export function disposeModel(model: Gpt): void {
-  disposeParams(model.params);
 }
