@@ -27,3 +27,15 @@ export function parseArgs<S extends Record<string, Kind>>(argv: string[], spec: 
   }
   return out as Parsed<S>;
 }
+
+/**
+ * Applies a JSON patch such as '{"targetKl":3}' (from --ppo or --reward) to a config table: every
+ * key must exist in `defaults` with a value of the same type.
+ */
+export function patchConfig<T extends object>(option: string, json: string | undefined, defaults: T): T {
+  const patch = json ? (JSON.parse(json) as Record<string, unknown>) : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (!(k in defaults) || typeof v !== typeof defaults[k as keyof T]) throw new Error(`--${option}: bad field ${k}=${JSON.stringify(v)}`);
+  }
+  return { ...defaults, ...patch };
+}

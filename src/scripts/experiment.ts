@@ -3,29 +3,27 @@
 // a table (means over seeds per method) and writes every run to FILE as {"runs":[...]}.
 // More options: --ppo-iterations N, --selection random|most-different|disagreement, --rounds N,
 // --methods ppo,best-of-n,dpo,sft, --word W (for --annotator mentions), --backend wasm|cpu, --first-seed N,
-// --ppo JSON (PPO overrides, e.g. '{"targetKl":3}'), --model DIR (another base model).
+// --ppo JSON (PPO overrides, e.g. '{"targetKl":3}'), --reward JSON (reward-model overrides), --model DIR (another base model).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_PPO, type PpoConfig } from '../lib/config/ppo';
+import { DEFAULT_PPO } from '../lib/config/ppo';
+import { DEFAULT_REWARD } from '../lib/config/reward';
 import { DEFAULT_EXPERIMENT, METHODS, type ExperimentConfig, type Method, type PairSelection } from '../lib/config/experiment';
 import { Tokenizer } from '../lib/data/tokenizer';
 import { loadGpt, WEIGHTS_FILE } from '../lib/model/io';
 import { ANNOTATOR_PRESETS, type AnnotatorPreset } from '../lib/rl/annotators';
 import { Experiment, type MethodResult } from '../lib/rl/experiment';
 import { mean } from '../lib/math/stats';
-import { parseArgs } from './args';
+import { parseArgs, patchConfig } from './args';
 import { initNodeBackend, type NodeBackend } from './node-backend';
 
 const args = parseArgs(process.argv.slice(2), {
   labels: 'int', noise: 'number', annotator: 'string', word: 'string', seeds: 'int', 'first-seed': 'int', json: 'string',
-  'ppo-iterations': 'int', selection: 'string', rounds: 'int', methods: 'string', backend: 'string', model: 'string', ppo: 'string',
+  'ppo-iterations': 'int', selection: 'string', rounds: 'int', methods: 'string', backend: 'string', model: 'string', ppo: 'string', reward: 'string',
 });
-// --ppo '{"targetKl":3}' overrides PPO defaults (keys of PpoConfig, values of the same type).
-const ppoPatch = args.ppo ? (JSON.parse(args.ppo) as Record<string, unknown>) : {};
-for (const [k, v] of Object.entries(ppoPatch)) {
-  if (!(k in DEFAULT_PPO) || typeof v !== typeof DEFAULT_PPO[k as keyof PpoConfig]) throw new Error(`--ppo: bad field ${k}=${JSON.stringify(v)}`);
-}
-const ppoConfig: PpoConfig = { ...DEFAULT_PPO, ...ppoPatch };
+// --ppo '{"targetKl":3}' and --reward '{"ensembleSize":3}' override PPO and reward-model defaults.
+const ppoConfig = patchConfig('ppo', args.ppo, DEFAULT_PPO);
+const rewardConfig = patchConfig('reward', args.reward, DEFAULT_REWARD);
 const methods = (args.methods?.split(',') ?? METHODS) as Method[];
 for (const m of methods) if (!METHODS.includes(m)) throw new Error(`unknown method "${m}"; known: ${METHODS.join(', ')}`);
 if (args.annotator && !ANNOTATOR_PRESETS.includes(args.annotator as AnnotatorPreset)) {
@@ -51,9 +49,9 @@ const backend = await initNodeBackend(args.backend as NodeBackend | undefined);
 const dir = args.model ?? 'public/models/base';
 const { model: base } = loadGpt(JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')), readFileSync(join(dir, WEIGHTS_FILE)));
 const tokenizer = Tokenizer.fromVocab(JSON.parse(readFileSync(join(dir, 'vocab.json'), 'utf8')));
-console.log(`PPO: ${JSON.stringify(ppoPatch)}`);
+console.log(`PPO overrides: ${args.ppo ?? 'none'}; reward-model overrides: ${args.reward ?? 'none'}`);
 console.log(`experiment on ${backend}: ${cfg.labels} labels, noise ${cfg.noise}, annotator ${cfg.annotator}${cfg.word ? ` (${cfg.word})` : ''}, selection ${cfg.selection}, ${cfg.rounds} round(s), ${cfg.ppoIterations} PPO iterations, seeds ${firstSeed}..${firstSeed + seeds - 1}`);
-const experiment = new Experiment(base, tokenizer, cfg, (m) => console.log(m), ppoConfig);
+const experiment = new Experiment(base, tokenizer, cfg, (m) => console.log(m), ppoConfig, rewardConfig);
 const baseline = await experiment.baseline();
 console.log(`base model: gold score ${baseline.goldScore.toFixed(2)}, distinct ${baseline.distinct.toFixed(2)}`);
 
@@ -64,7 +62,7 @@ for (let s = firstSeed; s < firstSeed + seeds; s++) {
     console.log(`  seed ${s} ${r.method.padEnd(9)} win ${r.goldWinRate.toFixed(3)} gold ${r.goldScore.toFixed(2)} KL ${r.klPerSequence.toFixed(2)} distinct ${r.distinct.toFixed(2)} (${r.seconds.toFixed(0)} s)  e.g. "${r.examples[0]}"`);
   }
   runs.push(...results);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ config: cfg, ppo: ppoConfig, backend, baseline, runs: runs.map(({ examples: _e, ...r }) => r), examples: runs.map((r) => ({ method: r.method, seed: r.seed, examples: r.examples })) }, null, 1) + '\n');
+  if (args.json) writeFileSync(args.json, JSON.stringify({ config: cfg, ppo: ppoConfig, reward: rewardConfig, backend, baseline, runs: runs.map(({ examples: _e, ...r }) => r), examples: runs.map((r) => ({ method: r.method, seed: r.seed, examples: r.examples })) }, null, 1) + '\n');
 }
 
 const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;
