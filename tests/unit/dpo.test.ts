@@ -3,25 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { Tokenizer, UnknownWordsError } from '../../src/lib/data/tokenizer';
 import { Rng } from '../../src/lib/math/rng';
 import { logSigmoid } from '../../src/lib/math/stats';
-import { createGpt, type Gpt } from '../../src/lib/model/gpt';
-import { completionLogProbs } from '../../src/lib/model/lm';
+import type { Gpt } from '../../src/lib/model/gpt';
 import { disposeParams } from '../../src/lib/model/params';
 import { DEFAULT_DPO, dpoLosses, dpoMetrics, DpoTrainer } from '../../src/lib/rl/dpo';
-import { comparisonPairs, type Choice, type Label } from '../../src/lib/rl/preferences';
-import { encodeBatch } from '../../src/lib/rl/sequences';
-import { snapshot } from '../support/tiny';
+import { comparisonPairs, type Label } from '../../src/lib/rl/preferences';
+import { completionLogProbsOf, label, smallWordGpt, snapshot } from '../support/tiny';
 
 const tok = new Tokenizer();
 const BETA = DEFAULT_DPO.beta;
 const TEST_LR = 1e-2; // a random-init tiny model moves visibly in a few steps only at a high rate
 
-function tinyBase(seed = 1): Gpt {
-  return createGpt({ vocabSize: tok.size, contextLength: 24, dModel: 16, nLayers: 1, nHeads: 2, maxNewTokens: 12 }, new Rng(seed), 'dpo-test');
-}
-
-function label(id: string, prompt: string, a: string, b: string, choice: Choice): Label {
-  return { id, prompt, completionA: a, completionB: b, choice, source: 'simulated', time: 0 };
-}
+const tinyBase = (seed = 1): Gpt => smallWordGpt(tok.size, seed);
 
 const AB_LABELS: Label[] = [
   label('1', 'the pizza was', 'great. we loved it.', 'awful.', 'A'),
@@ -31,14 +23,7 @@ const AB_LABELS: Label[] = [
 ];
 const TIE = label('5', 'the park was', 'fine.', 'quiet.', 'tie');
 
-/** Summed completion log-probs of `model` on prompt/completion texts. */
-async function logProbsOf(model: Gpt, prompts: string[], completions: string[]): Promise<number[]> {
-  const b = encodeBatch(tok, prompts, completions);
-  const total = tf.tidy(() => completionLogProbs(model, tf.tensor2d(b.ids, [b.batch, b.width], 'int32'), b.promptWidth).total);
-  const out = Array.from(await total.data());
-  total.dispose();
-  return out;
-}
+const logProbsOf = (model: Gpt, prompts: string[], completions: string[]) => completionLogProbsOf(model, tok, prompts, completions);
 
 interface PlainDpo {
   loss: number;

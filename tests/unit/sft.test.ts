@@ -2,24 +2,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { PAD_ID, Tokenizer } from '../../src/lib/data/tokenizer';
 import { Rng } from '../../src/lib/math/rng';
-import { createGpt, type Gpt } from '../../src/lib/model/gpt';
-import { completionLogProbs, lmLoss, tokenLogProbs } from '../../src/lib/model/lm';
+import type { Gpt } from '../../src/lib/model/gpt';
+import { lmLoss, tokenLogProbs } from '../../src/lib/model/lm';
 import { disposeParams } from '../../src/lib/model/params';
-import type { Choice, Label } from '../../src/lib/rl/preferences';
+import type { Label } from '../../src/lib/rl/preferences';
 import { encodeBatch } from '../../src/lib/rl/sequences';
 import { sftExamples, sftLoss, SftTrainer, type Demonstration } from '../../src/lib/rl/sft';
-import { snapshot } from '../support/tiny';
+import { completionLogProbsOf, label, smallWordGpt, snapshot } from '../support/tiny';
 
 const tok = new Tokenizer();
 const TEST_LR = 1e-2; // a random-init tiny model moves visibly in a few steps only at a high rate
 
-function tinyBase(seed = 1): Gpt {
-  return createGpt({ vocabSize: tok.size, contextLength: 24, dModel: 16, nLayers: 1, nHeads: 2, maxNewTokens: 12 }, new Rng(seed), 'sft-test');
-}
-
-function label(id: string, prompt: string, a: string, b: string, choice: Choice): Label {
-  return { id, prompt, completionA: a, completionB: b, choice, source: 'simulated', time: 0 };
-}
+const tinyBase = (seed = 1): Gpt => smallWordGpt(tok.size, seed);
 
 const DEMOS: Demonstration[] = [
   { prompt: 'the pizza was', completion: 'great. we loved it.' },
@@ -33,11 +27,7 @@ const LABELS: Label[] = [
 ];
 
 async function completionLogProb(model: Gpt, d: Demonstration): Promise<number> {
-  const b = encodeBatch(tok, [d.prompt], [d.completion]);
-  const total = tf.tidy(() => completionLogProbs(model, tf.tensor2d(b.ids, [b.batch, b.width], 'int32'), b.promptWidth).total);
-  const v = (await total.data())[0];
-  total.dispose();
-  return v;
+  return (await completionLogProbsOf(model, tok, [d.prompt], [d.completion]))[0];
 }
 
 describe('SFT examples', () => {
