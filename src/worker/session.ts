@@ -336,12 +336,9 @@ export class Session {
   private async learnLabels(fresh: readonly Label[]): Promise<void> {
     const all = comparisonPairs(this.labels);
     if (all.length === 0) return;
-    // A refit model adopted from BackgroundRefit takes one step per update: call it as often as
-    // the settings ask, so that the page's "steps per label" holds for every reward model.
-    const calls = Math.max(1, Math.round(this.rewardSettings.incrementalSteps / this.rm.config.incrementalSteps));
     for (const label of fresh) {
       const pairs = comparisonPairs([label]); // one pair, or both orders of a tie
-      for (let c = 0; c < calls && pairs.length > 0; c++) await this.rm.update(all, pairs);
+      if (pairs.length > 0) await this.rm.update(all, pairs);
     }
   }
 

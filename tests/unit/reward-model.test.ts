@@ -4,6 +4,7 @@ import { DEFAULT_REWARD } from '../../src/lib/config/reward';
 import { Tokenizer } from '../../src/lib/data/tokenizer';
 import { logSigmoid } from '../../src/lib/math/stats';
 import { Rng } from '../../src/lib/math/rng';
+import { HEAD_WEIGHT } from '../../src/lib/model/heads';
 import { disposeParams } from '../../src/lib/model/params';
 import { bradleyTerryLoss, RewardModel } from '../../src/lib/rl/reward-model';
 import { comparisonPairs, type Label } from '../../src/lib/rl/preferences';
@@ -100,6 +101,39 @@ describe('reward model', () => {
     expect(sd).toBeCloseTo(1, 4);
     // Bootstrap members differ from each other.
     expect(members[1]).not.toEqual(members[2]);
+    rm.dispose();
+    disposeParams(base.params);
+  });
+
+  it('a refit taken step by step (startRefit, as the worker does) ends bit-identical to one call', async () => {
+    const base = smallWordGpt(tok.size, 7);
+    const config = { ...fast, ensembleSize: 2, refitSteps: 6 };
+    const whole = new RewardModel(base, tok, config, new Rng(5));
+    const stepped = new RewardModel(base, tok, config, new Rng(5));
+    const pairs = comparisonPairs(LABELS);
+    await whole.refit(pairs);
+    const run = stepped.startRefit(pairs);
+    const losses: number[] = [];
+    while (!run.done) losses.push(await run.step());
+    expect(run.taken).toBe(6);
+    expect(losses).toHaveLength(6);
+    await expect(run.step()).rejects.toThrow(/already run/);
+    expect(stepped.lastLoss).toBe(whole.lastLoss);
+    const probe = [['the pizza was', 'the staff'], ['great.', 'were rude.']] as const;
+    expect(await stepped.rawScores(...probe)).toEqual(await whole.rawScores(...probe));
+    whole.dispose();
+    stepped.dispose();
+    disposeParams(base.params);
+  });
+
+  it('a head learning-rate scale of 0 trains the trunk only', async () => {
+    const base = smallWordGpt(tok.size, 8);
+    const rm = new RewardModel(base, tok, { ...fast, headLrScale: 0, refitSteps: 3 }, new Rng(6));
+    await rm.refit(comparisonPairs(LABELS));
+    const after = await snapshot(rm.primary);
+    expect(Array.from(after.get(HEAD_WEIGHT)!).every((v) => v === 0)).toBe(true);
+    const trunk = await snapshot(base);
+    expect([...trunk].some(([name, v]) => after.get(name)!.some((x, i) => x !== v[i]))).toBe(true);
     rm.dispose();
     disposeParams(base.params);
   });

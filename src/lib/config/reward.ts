@@ -4,6 +4,8 @@
 export interface RewardConfig {
   /** AdamW learning rate for the whole model (trunk and head). */
   lr: number;
+  /** The scalar head's learning rate as a multiple of lr (the head starts at zero; the trunk is pretrained). */
+  headLrScale: number;
   /** Decoupled weight decay on matrices: regularises toward small weights with few labels. */
   weightDecay: number;
   /** Steps of a full refit from the base model. */
@@ -22,6 +24,7 @@ export interface RewardConfig {
 
 export const DEFAULT_REWARD: RewardConfig = {
   lr: 1e-4, // prototype2: 1e-4 beat 3e-4 (0.803 vs 0.786 at N=50)
+  headLrScale: 1, // one rate for trunk and head, as prototype2
   weightDecay: 0.1, // prototype2's best recipe
   refitSteps: 200, // prototype2: 300 steps was worse (0.782), 200 best
   batchSize: 16, // prototype2's batch

@@ -16,6 +16,8 @@ export interface AdamWConfig {
   weightDecay: number;
   /** Clip the global gradient norm to this value; 0 disables clipping. */
   clipNorm: number;
+  /** Learning-rate multipliers by parameter name (e.g. a fresh head learning faster than the trunk); others 1. */
+  lrScale: Readonly<Record<string, number>>;
 }
 
 export const DEFAULT_ADAMW: AdamWConfig = {
@@ -25,6 +27,7 @@ export const DEFAULT_ADAMW: AdamWConfig = {
   eps: 1e-8,
   weightDecay: 0, // plain Adam unless a caller asks (the RM refit uses 0.1)
   clipNorm: 1, // prototypes clipped at 1.0
+  lrScale: {}, // one rate for every parameter unless a caller asks
 };
 
 export interface StepResult {
@@ -85,7 +88,7 @@ export class AdamW {
       const loss = (await value.data())[0];
       const gradNorm = Math.sqrt(sqValues.reduce((a, s) => a + s[0], 0));
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new NonFiniteError(loss, gradNorm);
-      const { clipNorm, beta1, beta2, eps, weightDecay } = this.config;
+      const { clipNorm, beta1, beta2, eps, weightDecay, lrScale } = this.config;
       const scale = clipNorm > 0 && gradNorm > clipNorm ? clipNorm / gradNorm : 1;
       this.t += 1;
       const bc1 = 1 - beta1 ** this.t;
@@ -101,7 +104,7 @@ export class AdamW {
           v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
           let update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
           if (weightDecay > 0 && p.rank >= 2) update = tf.add(update, tf.mul(p, weightDecay));
-          p.assign(tf.sub(p, tf.mul(update, lr)));
+          p.assign(tf.sub(p, tf.mul(update, lr * (lrScale[name] ?? 1))));
         });
       });
       return { loss, gradNorm };

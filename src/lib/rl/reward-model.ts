@@ -11,7 +11,7 @@ import type { Tokenizer } from '../data/tokenizer';
 import type { Rng } from '../math/rng';
 import { mean, std } from '../math/stats';
 import type { Gpt } from '../model/gpt';
-import { cloneGpt, completionScore, ensureScalarHead } from '../model/heads';
+import { cloneGpt, completionScore, ensureScalarHead, HEAD_BIAS, HEAD_WEIGHT } from '../model/heads';
 import { AdamW } from '../model/optim';
 import { logSigmoid } from '../model/ops';
 import { disposeParams } from '../model/params';
@@ -38,6 +38,16 @@ export interface RewardScores {
   scores: number[];
   /** Raw scores [member][completion]. */
   members: number[][];
+}
+
+/** A full refit in progress (RewardModel.startRefit). */
+export interface RefitRun {
+  readonly total: number;
+  /** Steps taken so far. */
+  readonly taken: number;
+  readonly done: boolean;
+  /** One step of every member; returns their mean loss. */
+  step(): Promise<number>;
 }
 
 export class RewardModel {
@@ -72,7 +82,8 @@ export class RewardModel {
       const member = cloneGpt(this.base, `rm${m}`);
       ensureScalarHead(member, `rm${m}`);
       this.members.push(member);
-      this.optimizers.push(new AdamW(member.params, { lr: this.config.lr, weightDecay: this.config.weightDecay, clipNorm: 1 }));
+      const { lr, weightDecay, headLrScale } = this.config;
+      this.optimizers.push(new AdamW(member.params, { lr, weightDecay, clipNorm: 1, lrScale: { [HEAD_WEIGHT]: headLrScale, [HEAD_BIAS]: headLrScale } }));
     }
     this.steps = 0;
     this.lastLoss = NaN;
@@ -106,25 +117,50 @@ export class RewardModel {
   }
 
   /**
-   * Full refit from the base model (prototype2 recipe). `onProgress(step, loss)` is called every
-   * step; `shouldStop()` is polled between steps so long work can be cancelled.
+   * Starts a full refit from the base model (prototype2 recipe): the members are reset now, and each
+   * `step()` of the returned run trains every member on one minibatch (member 0 on all pairs, the
+   * others on their bootstrap resamples). The worker interleaves these steps with other work.
+   */
+  startRefit(pairs: readonly ComparisonPair[]): RefitRun {
+    if (pairs.length === 0) throw new Error('the reward model needs at least one comparison to train on');
+    this.reset();
+    const rng = this.rng.fork(`refit-${pairs.length}`);
+    const pools = this.members.map((_, m) => (m === 0 ? pairs.slice() : pairs.map(() => rng.pick(pairs))));
+    const total = this.config.refitSteps;
+    let step = 0;
+    return {
+      total,
+      get taken() {
+        return step;
+      },
+      get done() {
+        return step >= total;
+      },
+      step: async () => {
+        if (step >= total) throw new Error('this refit has already run all its steps');
+        let sum = 0;
+        for (let m = 0; m < this.members.length; m++) sum += await this.stepMember(m, this.drawBatch(pools[m], rng));
+        this.lastLoss = sum / this.members.length;
+        this.steps += 1;
+        step += 1;
+        return this.lastLoss;
+      },
+    };
+  }
+
+  /**
+   * A whole refit in one call. `onProgress(step, loss)` is called every step; `shouldStop()` is
+   * polled between steps so long work can be cancelled.
    */
   async refit(
     pairs: readonly ComparisonPair[],
     onProgress: (step: number, loss: number) => void = () => {},
     shouldStop: () => boolean = () => false,
   ): Promise<void> {
-    if (pairs.length === 0) throw new Error('the reward model needs at least one comparison to train on');
-    this.reset();
-    const rng = this.rng.fork(`refit-${pairs.length}`);
-    const pools = this.members.map((_, m) => (m === 0 ? pairs.slice() : pairs.map(() => rng.pick(pairs))));
-    for (let s = 0; s < this.config.refitSteps; s++) {
-      if (shouldStop()) break;
-      let total = 0;
-      for (let m = 0; m < this.members.length; m++) total += await this.stepMember(m, this.drawBatch(pools[m], rng));
-      this.lastLoss = total / this.members.length;
-      this.steps += 1;
-      onProgress(s + 1, this.lastLoss);
+    const run = this.startRefit(pairs);
+    while (!run.done && !shouldStop()) {
+      const loss = await run.step();
+      onProgress(run.taken, loss);
     }
   }
 
