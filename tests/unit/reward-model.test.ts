@@ -83,6 +83,12 @@ describe('reward model', () => {
     expect(after.scores[0] - after.scores[1]).toBeGreaterThan(before.scores[0] - before.scores[1]);
     expect(rm.steps).toBe(5);
     rm.dispose();
+    // Incremental steps use incrementalLr, not the refit's lr.
+    const still = new RewardModel(base, tok, { ...fast, incrementalLr: 0 }, new Rng(2));
+    const weightsBefore = await snapshot(still.primary);
+    await still.update(newPair, newPair);
+    expect(await snapshot(still.primary)).toEqual(weightsBefore);
+    still.dispose();
     disposeParams(base.params);
   });
 

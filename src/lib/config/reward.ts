@@ -12,6 +12,8 @@ export interface RewardConfig {
   refitSteps: number;
   /** Comparison pairs per step. */
   batchSize: number;
+  /** AdamW learning rate of the incremental steps after each label. */
+  incrementalLr: number;
   /** Steps after each new label (incremental mode): the new label plus replayed old ones. */
   incrementalSteps: number;
   /** Pairs per incremental step (the new ones first, then replayed ones). */
@@ -28,6 +30,7 @@ export const DEFAULT_REWARD: RewardConfig = {
   weightDecay: 0.1, // prototype2's best recipe
   refitSteps: 200, // prototype2: 300 steps was worse (0.782), 200 best
   batchSize: 16, // prototype2's batch
+  incrementalLr: 1e-4, // a click must visibly move the scores of its pair in 2 steps
   incrementalSteps: 2, // keeps an update after a click well under a second on wasm
   incrementalBatchSize: 8, // half a refit batch: the new label weighs more, the step costs less
   ensembleSize: 1, // 3 adds ~+0.01 accuracy for 3x the cost (prototype2); the UI can ask for it

@@ -91,7 +91,7 @@ export class RewardModel {
   }
 
   /** One BT step of member `m` on `batch`. */
-  private async stepMember(m: number, batch: readonly ComparisonPair[]): Promise<number> {
+  private async stepMember(m: number, batch: readonly ComparisonPair[], lr = this.config.lr): Promise<number> {
     const prompts = batch.map((p) => p.prompt);
     const enc = encodeBatch(this.tokenizer, [...prompts, ...prompts], [...batch.map((p) => p.chosen), ...batch.map((p) => p.rejected)]);
     const ids = tf.tensor2d(enc.ids, [enc.batch, enc.width], 'int32');
@@ -101,7 +101,7 @@ export class RewardModel {
       const { loss } = await this.optimizers[m].step(() => {
         const r = completionScore(this.members[m], ids, enc.promptWidth); // (2B,)
         return bradleyTerryLoss(tf.slice(r, 0, B) as tf.Tensor1D, tf.slice(r, B, B) as tf.Tensor1D, weights);
-      });
+      }, lr);
       return loss;
     } finally {
       tf.dispose([ids, weights]);
@@ -170,7 +170,7 @@ export class RewardModel {
     const rng = this.rng.fork(`update-${this.steps}`);
     for (let s = 0; s < this.config.incrementalSteps; s++) {
       let total = 0;
-      for (let m = 0; m < this.members.length; m++) total += await this.stepMember(m, this.drawBatch(allPairs, rng, newPairs, this.config.incrementalBatchSize));
+      for (let m = 0; m < this.members.length; m++) total += await this.stepMember(m, this.drawBatch(allPairs, rng, newPairs, this.config.incrementalBatchSize), this.config.incrementalLr);
       this.lastLoss = total / this.members.length;
       this.steps += 1;
     }
