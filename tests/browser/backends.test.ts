@@ -2,23 +2,11 @@
 // adapter that --enable-unsafe-webgpu gives here (slow shader compilation: generous timeout),
 // ?backend=webgl on ANGLE/SwiftShader, ?backend=cpu in plain JavaScript. Each must load the model
 // and sample words of the vocabulary with no console error.
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ensureBuilt, launchBrowser, openPage, serveStatic, type StaticServer } from '../support/browser';
+import { describe, expect, test } from 'vitest';
+import { openPage, useServedBuild } from '../support/browser';
 import { backendBadge, chartTable, report, settle, shownSamples, shippedVocab, unknownWords, waitForChartPoints, waitForPair } from './page-helpers';
 
-let browser: Browser;
-let server: StaticServer;
-
-beforeAll(async () => {
-  await ensureBuilt();
-  [browser, server] = await Promise.all([launchBrowser(), serveStatic('dist')]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useServedBuild();
 
 const CASES = [
   { backend: 'webgpu', label: 'WebGPU', reason: /WebGPU: chosen \(asked for with \?backend=webgpu\); software adapter \(.*swiftshader.*\)/i, timeoutMs: 180_000 },
@@ -29,9 +17,9 @@ const CASES = [
 describe('backend overrides', () => {
   for (const c of CASES) {
     test(`?backend=${c.backend} loads and samples on ${c.label}`, { timeout: c.timeoutMs + 30_000 }, async () => {
-      const { page, errors, close } = await openPage(browser);
+      const { page, errors, close } = await openPage(app.browser);
       try {
-        await page.goto(`${server.origin}/?backend=${c.backend}`);
+        await page.goto(`${app.origin}/?backend=${c.backend}`);
         const { phase, text } = await settle(page, c.timeoutMs);
         expect(text).toMatch(/^Ready/);
         expect(phase).toBe('ready');
@@ -61,10 +49,10 @@ describe('one PPO iteration on each training backend', () => {
   ] as const;
   for (const r of RUNS) {
     test(`?backend=${r.backend}: a label and one PPO iteration complete`, { timeout: r.timeoutMs + 60_000 }, async () => {
-      const { page, errors, close } = await openPage(browser);
+      const { page, errors, close } = await openPage(app.browser);
       try {
         const started = Date.now();
-        await page.goto(`${server.origin}/?backend=${r.backend}&${SMALL_PPO}`);
+        await page.goto(`${app.origin}/?backend=${r.backend}&${SMALL_PPO}`);
         await waitForPair(page, r.timeoutMs);
         expect(await backendBadge(page)).toBe(r.label);
         await page.getByRole('button', { name: 'A is better', exact: true }).click();

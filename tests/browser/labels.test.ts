@@ -3,25 +3,14 @@
 // labels can be changed and removed (the reward model refits in the background), a typed prompt
 // names its unknown words, and a worker crash is reported with the labels kept and a restart.
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ensureBuilt, launchBrowser, openPage, serveStatic, type StaticServer } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import { openPage, useServedBuild } from '../support/browser';
 import { settle, statusLabels, waitForChartPoints, waitForPair } from './page-helpers';
 
 const LOAD_MS = 60_000;
 
-let browser: Browser;
-let server: StaticServer;
-
-beforeAll(async () => {
-  await ensureBuilt();
-  [browser, server] = await Promise.all([launchBrowser(), serveStatic('dist')]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useServedBuild();
 
 async function answer(page: Page, names: string[]): Promise<void> {
   let id = await waitForPair(page, LOAD_MS);
@@ -37,9 +26,9 @@ async function waitForLabels(page: Page, n: number): Promise<void> {
 
 describe('labels', () => {
   test('survive a reload, export as TRL JSONL, import back; change and remove refit the reward model', async () => {
-    const { page, errors, close } = await openPage(browser);
+    const { page, errors, close } = await openPage(app.browser);
     try {
-      await page.goto(`${server.origin}/?refitSteps=6`);
+      await page.goto(`${app.origin}/?refitSteps=6`);
       await answer(page, ['A is better', 'B is better', 'Tie']);
       await waitForLabels(page, 3);
 
@@ -88,9 +77,9 @@ describe('labels', () => {
   });
 
   test('a malformed file gets a message naming the lines, and nothing changes', async () => {
-    const { page, errors, close } = await openPage(browser);
+    const { page, errors, close } = await openPage(app.browser);
     try {
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       await answer(page, ['A is better']);
       await waitForLabels(page, 1);
       const bad = ['{"prompt": "the pizza was", "chosen": "good."', 'not json at all', '{"prompt": "x"}', '{"prompt": "the pizza was", "chosen": "zzyzx.", "rejected": "bad."}'].join('\n');
@@ -106,14 +95,14 @@ describe('labels', () => {
   });
 
   test('a full storage is reported and no label is lost', async () => {
-    const { page, close } = await openPage(browser);
+    const { page, close } = await openPage(app.browser);
     try {
       await page.addInitScript(() => {
         Storage.prototype.setItem = function () {
           throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
         };
       });
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       await answer(page, ['A is better', 'B is better']);
       await waitForLabels(page, 2);
       await expect(page.getByRole('alert').filter({ hasText: 'Could not save' }).textContent()).resolves.toMatch(
@@ -129,9 +118,9 @@ describe('labels', () => {
   });
 
   test('a typed prompt names its unknown words; a known one is used for the next pairs', async () => {
-    const { page, errors, close } = await openPage(browser);
+    const { page, errors, close } = await openPage(app.browser);
     try {
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       await waitForPair(page, LOAD_MS);
       const input = page.getByLabel('or your own');
       await input.fill('the pizza was yummy and xyz');
@@ -151,9 +140,9 @@ describe('labels', () => {
   });
 
   test('a worker crash is reported, the labels are kept, and a restart goes on with them', async () => {
-    const { page, close } = await openPage(browser);
+    const { page, close } = await openPage(app.browser);
     try {
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       await answer(page, ['A is better', 'B is better']);
       await waitForLabels(page, 2);
       const worker = page.workers()[0];

@@ -5,9 +5,8 @@
 // only generous sanity bounds are asserted: the targets are 50 ms and 100 ms).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DESKTOP, ensureBuilt, launchBrowser, openPage, PHONE, SCREENSHOT_DIR, serveStatic, type StaticServer } from '../support/browser';
+import { describe, expect, test } from 'vitest';
+import { DESKTOP, openPage, PHONE, SCREENSHOT_DIR, useServedBuild } from '../support/browser';
 import {
   chartPoints,
   chartTable,
@@ -27,25 +26,14 @@ const LOAD_MS = 60_000;
 /** One PPO iteration is ~1 s on WASM here; CI machines may be slower. */
 const ITERATION_MS = 30_000;
 
-let browser: Browser;
-let server: StaticServer;
-
-beforeAll(async () => {
-  await ensureBuilt();
-  [browser, server] = await Promise.all([launchBrowser(), serveStatic('dist')]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useServedBuild();
 
 describe('the RLHF loop', () => {
   test('10 labels by keyboard: the count, the verdict and the reward-model chart follow; the next pair is instant', async () => {
-    const { page, errors, close } = await openPage(browser, DESKTOP);
+    const { page, errors, close } = await openPage(app.browser, DESKTOP);
     try {
       await page.addInitScript(PAIR_LATENCY_SCRIPT);
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       let id = await waitForPair(page, LOAD_MS);
       const firstPairMs = await page.evaluate(() => performance.now());
       report('first pair on screen after navigation (ms)', Math.round(firstPairMs));
@@ -89,10 +77,10 @@ describe('the RLHF loop', () => {
   });
 
   test('Train grows the reward and KL charts, a new beta applies at the next iteration, Pause stops them; no long tasks', async () => {
-    const { page, errors, close } = await openPage(browser, DESKTOP);
+    const { page, errors, close } = await openPage(app.browser, DESKTOP);
     try {
       await page.addInitScript(LONG_TASK_SCRIPT);
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       let id = await waitForPair(page, LOAD_MS);
       for (const name of ['A is better', 'B is better', 'A is better', 'Tie', 'B is better']) {
         await page.getByRole('button', { name, exact: true }).click();
@@ -159,13 +147,13 @@ describe('the RLHF loop', () => {
   });
 
   test('autopilot labels, trains and raises the gold score above the base model', async () => {
-    const { page, errors, close } = await openPage(browser, DESKTOP);
+    const { page, errors, close } = await openPage(app.browser, DESKTOP);
     try {
       // A fast pace and 32 rollouts keep this to about a minute on WASM. The seed matters: with
       // seed 1 the first 30 labels teach the reward model that "worse than ..." is good (the
       // positive annotator prefers the milder of two negative completions), and PPO exploits that
       // (reward hacking: the gold score falls while the RM score climbs). Seed 3 learns the intent.
-      await page.goto(`${server.origin}/?seed=3&pace=100&trainAfter=30&rollouts=32`);
+      await page.goto(`${app.origin}/?seed=3&pace=100&trainAfter=30&rollouts=32`);
       await waitForPair(page, LOAD_MS);
       await page.getByRole('button', { name: 'Start autopilot' }).click();
       await waitForChartPoints(page, 'gold', 1, LOAD_MS);
@@ -190,11 +178,11 @@ describe('the RLHF loop', () => {
   });
 
   test('a 1000-iteration run keeps the page responsive (charts decimate and redraw a few times a second)', { timeout: 400_000 }, async () => {
-    const { page, errors, close } = await openPage(browser, DESKTOP);
+    const { page, errors, close } = await openPage(app.browser, DESKTOP);
     try {
       await page.addInitScript(LONG_TASK_SCRIPT);
       // Two rollouts and one epoch make an iteration ~60 ms; a fixed high beta keeps the KL guard quiet.
-      await page.goto(`${server.origin}/?rollouts=2&epochs=1&kl=fixed&beta=1`);
+      await page.goto(`${app.origin}/?rollouts=2&epochs=1&kl=fixed&beta=1`);
       await waitForPair(page, LOAD_MS);
       await page.getByRole('button', { name: 'A is better', exact: true }).click();
       const trainStart = await page.evaluate(() => performance.now());
@@ -223,9 +211,9 @@ describe('the RLHF loop', () => {
   });
 
   test('on a 390 px phone: no sideways scrolling, answer by touch, one Step', async () => {
-    const { page, errors, close } = await openPage(browser, PHONE);
+    const { page, errors, close } = await openPage(app.browser, PHONE);
     try {
-      await page.goto(`${server.origin}/?rollouts=16`);
+      await page.goto(`${app.origin}/?rollouts=16`);
       let id = await waitForPair(page, LOAD_MS);
       for (const name of ['B is better', 'A is better', 'Skip', 'A is better']) {
         await page.getByRole('button', { name, exact: true }).click();

@@ -5,20 +5,8 @@
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  copyDistUnder,
-  DESKTOP,
-  DIST,
-  ensureBuilt,
-  launchBrowser,
-  openPage,
-  PHONE,
-  SCREENSHOT_DIR,
-  serveStatic,
-  type StaticServer,
-} from '../support/browser';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { copyDistUnder, DESKTOP, DIST, openPage, PHONE, SCREENSHOT_DIR, serveStatic, useServedBuild } from '../support/browser';
 import { backendBadge, report, settle, shownSamples, shippedVocab, unknownWords } from './page-helpers';
 
 const LOAD_MS = 60_000;
@@ -33,25 +21,17 @@ function staticClosure(file: string, seen = new Set<string>()): string {
   return all;
 }
 
-let browser: Browser;
-let server: StaticServer;
+const app = useServedBuild();
 
-beforeAll(async () => {
-  await ensureBuilt();
+beforeAll(() => {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  [browser, server] = await Promise.all([launchBrowser(), serveStatic('dist')]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
 });
 
 describe('the page', () => {
   test('loads the base model on WASM, says why, and shows samples made of vocabulary words', async () => {
-    const { page, errors, close } = await openPage(browser, DESKTOP);
+    const { page, errors, close } = await openPage(app.browser, DESKTOP);
     try {
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       await expect(page.title()).resolves.toBe('RLHF Playground');
       await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('RLHF Playground');
       const { phase, text } = await settle(page, LOAD_MS);
@@ -83,9 +63,9 @@ describe('the page', () => {
   });
 
   test('fits a 390 px screen and samples again by keyboard', async () => {
-    const { page, errors, close } = await openPage(browser, PHONE);
+    const { page, errors, close } = await openPage(app.browser, PHONE);
     try {
-      await page.goto(`${server.origin}/?seed=7`);
+      await page.goto(`${app.origin}/?seed=7`);
       await settle(page, LOAD_MS);
       await expect(page.getByLabel('Seed', { exact: true }).textContent()).resolves.toBe('7');
       const before = await shownSamples(page);
@@ -118,9 +98,9 @@ describe('the page', () => {
   test('the same seed gives the same samples', async () => {
     const runs: string[][] = [];
     for (let i = 0; i < 2; i++) {
-      const { page, close } = await openPage(browser);
+      const { page, close } = await openPage(app.browser);
       try {
-        await page.goto(`${server.origin}/?seed=42`);
+        await page.goto(`${app.origin}/?seed=42`);
         await settle(page, LOAD_MS);
         runs.push((await shownSamples(page)).map((s) => s.completion));
       } finally {
@@ -131,9 +111,9 @@ describe('the page', () => {
   });
 
   test('an unknown ?backend= value gets a clear message and the page still loads', async () => {
-    const { page, errors, close } = await openPage(browser);
+    const { page, errors, close } = await openPage(app.browser);
     try {
-      await page.goto(`${server.origin}/?backend=bogus`);
+      await page.goto(`${app.origin}/?backend=bogus`);
       const alert = page.getByRole('alert');
       await expect(alert.textContent()).resolves.toMatch(/Bad backend "bogus" in the address.*use one of webgpu, wasm, webgl, cpu/);
       const { phase } = await settle(page, LOAD_MS);
@@ -148,7 +128,7 @@ describe('the page', () => {
   test('works from a sub-path (worker and .wasm files load relative to the page)', async () => {
     const copy = copyDistUnder('sub/dir');
     const sub = await serveStatic(copy.root);
-    const { page, errors, close } = await openPage(browser);
+    const { page, errors, close } = await openPage(app.browser);
     try {
       await page.goto(`${sub.origin}/sub/dir/`);
       const { phase, text } = await settle(page, LOAD_MS);
@@ -165,14 +145,14 @@ describe('the page', () => {
   });
 
   test('a truncated weights.bin shows a clear error instead of hanging', async () => {
-    const { page, close } = await openPage(browser);
+    const { page, close } = await openPage(app.browser);
     try {
       await page.route('**/models/base/weights.bin', async (route) => {
         const response = await route.fetch();
         const body = await response.body();
         await route.fulfill({ response, body: body.subarray(0, 1000) });
       });
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       const { phase, text } = await settle(page, LOAD_MS);
       expect(phase).toBe('error');
       expect(text).toMatch(/Could not load the base model: weights\.bin has 1000 bytes; the manifest needs \d+ \(truncated or wrong file\?\)/);
@@ -185,10 +165,10 @@ describe('the page', () => {
   });
 
   test('a missing model file names the file and the HTTP status', async () => {
-    const { page, close } = await openPage(browser);
+    const { page, close } = await openPage(app.browser);
     try {
       await page.route('**/models/base/vocab.json', (route) => route.fulfill({ status: 404, body: 'not found' }));
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       const { phase, text } = await settle(page, LOAD_MS);
       expect(phase).toBe('error');
       expect(text).toMatch(/Could not load the base model: could not fetch vocab\.json from .*: HTTP 404/);
@@ -198,10 +178,10 @@ describe('the page', () => {
   });
 
   test('a worker script that does not load is reported in the page', async () => {
-    const { page, close } = await openPage(browser);
+    const { page, close } = await openPage(app.browser);
     try {
       await page.route(/\/assets\/main-[^/]+\.js$/, (route) => route.fulfill({ status: 404, body: 'not found' }));
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       const { phase, text } = await settle(page, LOAD_MS);
       expect(phase).toBe('error');
       expect(text).toMatch(/The background worker failed/);
@@ -211,10 +191,10 @@ describe('the page', () => {
   });
 
   test('when the .wasm files are missing, the next backend runs and the reasons say why', async () => {
-    const { page, close } = await openPage(browser);
+    const { page, close } = await openPage(app.browser);
     try {
       await page.route('**/*.wasm', (route) => route.fulfill({ status: 404, body: 'not found' }));
-      await page.goto(`${server.origin}/`);
+      await page.goto(`${app.origin}/`);
       const { phase } = await settle(page, LOAD_MS);
       expect(phase).toBe('ready');
       expect(await backendBadge(page)).toBe('WebGL');

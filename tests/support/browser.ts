@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve, sep } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const DIST = join(ROOT, 'dist');
@@ -112,3 +113,39 @@ export async function openPage(browser: Browser, viewport = DESKTOP): Promise<Tr
 }
 
 export const SCREENSHOT_DIR = join(ROOT, 'test-results');
+
+/** The browser and the served build of one test file (see useServedBuild). */
+export interface ServedBuild {
+  readonly browser: Browser;
+  /** Origin of the server that serves dist/. */
+  readonly origin: string;
+}
+
+/**
+ * Registers the hooks every browser test file needs: build dist/ if missing, launch Chromium and
+ * serve dist/ before the file's tests; close both after them. Read the fields inside tests only.
+ */
+export function useServedBuild(): ServedBuild {
+  let browser: Browser | undefined;
+  let server: StaticServer | undefined;
+  beforeAll(async () => {
+    await ensureBuilt();
+    [browser, server] = await Promise.all([launchBrowser(), serveStatic(DIST)]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useServedBuild: read browser or origin inside a test, after beforeAll');
+    return value;
+  };
+  return {
+    get browser() {
+      return ready(browser);
+    },
+    get origin() {
+      return ready(server).origin;
+    },
+  };
+}
