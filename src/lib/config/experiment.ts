@@ -47,7 +47,7 @@ export const DEFAULT_EXPERIMENT: ExperimentConfig = {
   warmupLabels: 10, // "most different" needs no model: good for the first clicks
   selectionRound: 5, // prototype2's rounds of 5
   rounds: 1, // prototype2: an online round raised win rate but collapsed diversity (0.22)
-  ppoIterations: 80, // prototype2 ran 60-100; here 60 -> 80 raised win 0.892 -> 0.898 at KL 3.9 -> 4.2 (one seed)
+  ppoIterations: 120, // prototype2 ran 60-100. 3 seeds: 120 at target KL 4.5 gave win 0.860, KL 4.7, distinct 0.75; 80 at target 5 gave 0.857, KL 5.3, 0.70
   bestOfN: 16, // KL = log 16 - 15/16 = 1.84 nats
   dpoSteps: 60, // prototype's DPO recipe (60 steps of batch 16)
   sftSteps: 60, // as DPO
