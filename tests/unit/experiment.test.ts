@@ -19,7 +19,7 @@ const TINY: ExperimentConfig = {
 };
 
 describe('experiment', () => {
-  const make = () => new Experiment(model, tokenizer, TINY, () => {}, { ...DEFAULT_PPO, rolloutsPerIteration: 8 }, { ...DEFAULT_REWARD, refitSteps: 4 });
+  const make = () => new Experiment(model, tokenizer, TINY, { ppo: { ...DEFAULT_PPO, rolloutsPerIteration: 8 }, reward: { ...DEFAULT_REWARD, refitSteps: 4 } });
 
   it('runs every method with online rounds and reports the JSON fields', async () => {
     const before = tf.memory().numTensors;

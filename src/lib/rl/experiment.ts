@@ -18,7 +18,7 @@ import { completionLogProbs } from '../model/lm';
 import { sampleCompletions } from '../model/sample';
 import { SimulatedAnnotator, winRate } from './annotators';
 import { bestOfN } from './best-of-n';
-import { DpoTrainer } from './dpo';
+import { DEFAULT_DPO, DpoTrainer, type DpoConfig } from './dpo';
 import { fitPairEnsemble, completionFeatures } from './linear-bt';
 import { disagreementPair, mostDifferentPair } from './pair-selection';
 import { PpoTrainer } from './ppo';
@@ -46,6 +46,14 @@ export interface MethodResult {
 
 export interface ExperimentProgress {
   (message: string): void;
+}
+
+/** Progress messages and the method settings (defaults: DEFAULT_PPO, DEFAULT_REWARD, DEFAULT_DPO). */
+export interface ExperimentOptions {
+  log?: ExperimentProgress;
+  ppo?: PpoConfig;
+  reward?: RewardConfig;
+  dpo?: DpoConfig;
 }
 
 /** Prompt pools: training prompts (labels, PPO) and held-out ones (evaluation, RM accuracy) never overlap by seed. */
@@ -85,14 +93,21 @@ export class Experiment {
   private baseEval: string[] = [];
   private heldout: ComparisonPair[] = [];
 
+  private readonly log: ExperimentProgress;
+  private readonly ppoConfig: PpoConfig;
+  private readonly rewardConfig: RewardConfig;
+  private readonly dpoConfig: DpoConfig;
+
   constructor(
     private readonly base: Gpt,
     private readonly tokenizer: Tokenizer,
     readonly config: ExperimentConfig,
-    private readonly log: ExperimentProgress = () => {},
-    private readonly ppoConfig: PpoConfig = DEFAULT_PPO,
-    private readonly rewardConfig: RewardConfig = DEFAULT_REWARD,
+    options: ExperimentOptions = {},
   ) {
+    this.log = options.log ?? (() => {});
+    this.ppoConfig = options.ppo ?? DEFAULT_PPO;
+    this.rewardConfig = options.reward ?? DEFAULT_REWARD;
+    this.dpoConfig = options.dpo ?? DEFAULT_DPO;
     this.annotator = new SimulatedAnnotator({ preset: config.annotator, word: config.word, noise: config.noise, tieRule: 'random' });
     this.trainPrompts = generatePrompts(5000, TRAIN_PROMPT_SEED);
     this.evalPrompts = generatePrompts(config.evalPrompts, EVAL_PROMPT_SEED);
@@ -220,7 +235,7 @@ export class Experiment {
     }
     if (wanted.has('dpo')) {
       const t = Date.now();
-      const dpo = new DpoTrainer(this.base, this.tokenizer, labels);
+      const dpo = new DpoTrainer(this.base, this.tokenizer, labels, this.dpoConfig);
       await dpo.train(cfg.dpoSteps, root.fork('dpo'));
       const ev = await this.evaluatePolicy('dpo', dpo.policy, dpo.reference, root.fork('eval-dpo'));
       results.push({ ...common, rmAccuracy, ...ev, seconds: (Date.now() - t) / 1000 });
