@@ -42,4 +42,13 @@ describe('experiment', () => {
     expect(a).toHaveLength(8);
     for (const l of a) expect(l.completionA).not.toBe(l.completionB);
   });
+
+  it('disagreement selection shows "most different" pairs for the warm-up labels only, then its own', async () => {
+    const cfg = { ...TINY, warmupLabels: 4, selectionRound: 2 };
+    const collect = (selection: ExperimentConfig['selection'], count: number) => new Experiment(model, tokenizer, { ...cfg, selection }).collectLabels(model, count, new Rng(5));
+    const pairOf = (l: { prompt: string; completionA: string; completionB: string }) => [l.prompt, l.completionA, l.completionB];
+    const disagreement = (await collect('disagreement', 8)).map(pairOf);
+    expect(disagreement.slice(0, 4)).toEqual((await collect('most-different', 4)).map(pairOf));
+    expect(disagreement).not.toEqual((await collect('most-different', 8)).map(pairOf));
+  });
 });

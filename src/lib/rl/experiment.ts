@@ -135,7 +135,11 @@ export class Experiment {
     while (labels.length < count) {
       const all = [...previous, ...labels];
       const useEnsemble = cfg.selection === 'disagreement' && all.length >= cfg.warmupLabels && comparisonPairs(all).length >= 2;
-      const batch = Math.min(useEnsemble ? cfg.selectionRound : count - labels.length, count - labels.length);
+      // Disagreement selection: "most different" up to warmupLabels, then rounds of selectionRound
+      // labels, each on an ensemble refitted to every label so far.
+      const remaining = count - labels.length;
+      const warmup = cfg.selection === 'disagreement' ? Math.max(cfg.warmupLabels - all.length, cfg.selectionRound) : remaining;
+      const batch = Math.min(remaining, useEnsemble ? cfg.selectionRound : warmup);
       const prompts = Array.from({ length: batch }, () => rng.pick(this.trainPrompts));
       const k = cfg.selection === 'random' ? 2 : cfg.candidates;
       const candidates = await samplesOf(policy, this.tokenizer, prompts.flatMap((p) => Array<string>(k).fill(p)), rng);
