@@ -29,7 +29,7 @@ export function parseArgs<S extends Record<string, Kind>>(argv: string[], spec: 
 }
 
 /**
- * Applies a JSON patch such as '{"targetKl":3}' (from --ppo or --reward) to a config table: every
+ * Applies a JSON patch such as '{"targetKl":3}' (from --ppo, --reward or --dpo) to a config table: every
  * key must exist in `defaults` with a value of the same type.
  */
 export function patchConfig<T extends object>(option: string, json: string | undefined, defaults: T): T {

@@ -1,6 +1,6 @@
 // Reward-model training settings. The refit recipe is prototype2's best full fine-tune
 // (reference/prototype2/RESULTS.md section 2: 0.803 held-out accuracy at 50 labels) at a lower rate:
-// on the shipped model, 50 disagreement-selected labels with 10 % noise, seeds 1-3, held-out accuracy
+// on the shipped model, 50 most-different labels with 10 % noise, seeds 1-3, held-out accuracy
 // was 0.755 at lr 1e-4, 0.807 at 5e-5, 0.814 at 3e-5, 0.802 at 2e-5 (200 steps each), 0.730 at 1e-4
 // with 400 steps: the less the pretrained trunk moves, the better the RM generalises from 50 labels.
 
