@@ -49,6 +49,7 @@ export class BackgroundRefit {
     }
     return this.done;
   }
+
   /** The fitted model; the caller owns it from now on. */
   take(): RewardModel {
     if (!this.shadow || !this.done) throw new Error('the refit has not finished');
