@@ -8,21 +8,17 @@ import { HEAD_WEIGHT } from '../../src/lib/model/heads';
 import { disposeParams } from '../../src/lib/model/params';
 import { bradleyTerryLoss, RewardModel } from '../../src/lib/rl/reward-model';
 import { comparisonPairs, type Label } from '../../src/lib/rl/preferences';
-import { smallWordGpt, snapshot } from '../support/tiny';
+import { label, smallWordGpt, snapshot } from '../support/tiny';
 
 afterEach(() => tf.disposeVariables());
 const tok = new Tokenizer();
 
-function label(prompt: string, a: string, b: string, choice: Label['choice']): Label {
-  return { id: `${prompt}|${a}|${b}`, prompt, completionA: a, completionB: b, choice, source: 'simulated', time: 0 };
-}
-
 const LABELS: Label[] = [
-  label('the pizza was', 'great.', 'awful.', 'A'),
-  label('the hotel was', 'dirty.', 'lovely.', 'B'),
-  label('what a', 'great cafe.', 'boring cafe.', 'A'),
-  label('the staff', 'were rude.', 'were great.', 'B'),
-  label('we loved', 'the cake.', 'the coffee.', 'tie'),
+  label('1', 'the pizza was', 'great.', 'awful.', 'A'),
+  label('2', 'the hotel was', 'dirty.', 'lovely.', 'B'),
+  label('3', 'what a', 'great cafe.', 'boring cafe.', 'A'),
+  label('4', 'the staff', 'were rude.', 'were great.', 'B'),
+  label('5', 'we loved', 'the cake.', 'the coffee.', 'tie'),
 ];
 
 describe('Bradley-Terry loss', () => {
@@ -76,7 +72,7 @@ describe('reward model', () => {
   it('an incremental update moves the new pair the labelled way and costs few steps', async () => {
     const base = smallWordGpt(tok.size, 4);
     const rm = new RewardModel(base, tok, { ...fast, incrementalSteps: 5 }, new Rng(2));
-    const newPair = comparisonPairs([label('the pizza was', 'lovely.', 'nasty.', 'A')]);
+    const newPair = comparisonPairs([label('6', 'the pizza was', 'lovely.', 'nasty.', 'A')]);
     const before = await rm.score(['the pizza was', 'the pizza was'], ['lovely.', 'nasty.']);
     await rm.update(newPair, newPair);
     const after = await rm.score(['the pizza was', 'the pizza was'], ['lovely.', 'nasty.']);
