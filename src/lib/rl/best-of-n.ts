@@ -11,10 +11,11 @@ import type { Tokenizer } from '../data/tokenizer';
 import type { Rng } from '../math/rng';
 import type { Gpt } from '../model/gpt';
 import { sampleCompletions } from '../model/sample';
+import type { Scorer } from './methods/types';
 import { completionText } from './sequences';
 
-/** Scores completion texts for their prompts (higher is better), one number per row. */
-export type Scorer = (prompts: string[], completions: string[]) => Promise<number[]>;
+export type { Scorer };
+
 
 export interface BestOfNOptions {
   /** Candidates per prompt. */

@@ -18,10 +18,11 @@ import { AdamW, NonFiniteError } from '../model/optim';
 import { disposeParams } from '../model/params';
 import { sampleCompletions } from '../model/sample';
 import { adaptKlCoef, computeRewards, gae, grid, policyLoss, tokenKl, valueLoss, whiten, type Grid } from './ppo-math';
+import { RolledBackError, type Scorer } from './methods/types';
 import { completionText } from './sequences';
 
-/** Scores completions of prompts (the reward model's normalised scores). */
-export type Scorer = (prompts: string[], completions: string[]) => Promise<number[]>;
+export { RolledBackError, type Scorer };
+
 
 /** One iteration's metrics, with TRL's names. */
 export interface PpoMetrics {
@@ -56,13 +57,6 @@ export interface PpoIterationResult {
   stopReason?: string;
 }
 
-/** Thrown when an iteration produced NaN or Inf; the models were rolled back to before it. */
-export class RolledBackError extends Error {
-  constructor(cause: Error) {
-    super(`PPO iteration rejected and rolled back: ${cause.message}`, { cause });
-    this.name = 'RolledBackError';
-  }
-}
 
 const KL_GUARD_WINDOW = 3; // iterations averaged by the early-stop guard (prototype2)
 
@@ -136,7 +130,7 @@ export class PpoTrainer {
       // 3. scores from the reward model, minus the truncation penalty for rollouts without EOS
       const rawScores = await this.scorer(prompts, completions);
       const scores = rawScores.map((s, b) => s - (rollout.finished[b] ? 0 : cfg.truncationPenalty));
-      if (!scores.every(Number.isFinite)) throw new RolledBackError(new Error('the reward model returned a non-finite score'));
+      if (!scores.every(Number.isFinite)) throw new RolledBackError('PPO', new Error('the reward model returned a non-finite score'));
 
       // 4. compute rewards: per-token KL penalty, score at the last token
       const kl = tokenKl(logpOld, logpRef, mask, cfg.klEstimator);
@@ -246,7 +240,7 @@ export class PpoTrainer {
     } catch (e) {
       checkpoint.restore();
       [this.policyOpt.steps, this.criticOpt.steps] = stepsBefore;
-      throw e instanceof NonFiniteError ? new RolledBackError(e) : e;
+      throw e instanceof NonFiniteError ? new RolledBackError('PPO', e) : e;
     } finally {
       checkpoint.dispose();
       tf.dispose(Object.values(inputs));
