@@ -1,51 +1,155 @@
 // The worker's scheduler. Messages are handled at once and only change plain state (a queue, a
-// flag, a config patch); every piece of tensor work is a job that the loop below runs one at a
-// time, yielding to the message loop between jobs. A job is at most about one PPO iteration long,
-// so Pause, a label or a new hyperparameter takes effect within one iteration, and tfjs work never
-// interleaves. Jobs are picked by priority each time round:
+// flag, a settings patch); every piece of tensor work is a job on the run (src/lib/rl/run.ts) that
+// the loop below runs one at a time, yielding to the message loop between jobs. A job is at most
+// about one RL iteration long, so Pause, a label or a new setting takes effect within one
+// iteration, and tfjs work never interleaves. Jobs are picked by priority each time round:
 //   init > reset > keep the pair buffer full > label edits > base samples > gold evaluation
-//   > sample strip > then new labels, PPO iterations and background refit slices take turns.
-import type { PpoConfig } from '../lib/config/ppo';
+//   > sample strip > then new labels, online iterations, offline steps and refit slices take turns.
+// All the state of one run lives in one Loop object, made anew by init, so nothing of an old run
+// is left behind.
+import type { FieldValue } from '../lib/config/fields';
+import type { AnnotatorSettings, BackendName } from '../lib/config/run';
+import type { Rng } from '../lib/math/rng';
+import { generatePrompts } from '../lib/data/corpus';
 import { PRESETS, SimulatedAnnotator } from '../lib/rl/annotators';
-import { RolledBackError } from '../lib/rl/ppo';
+import { METHODS, type MethodName } from '../lib/rl/methods/registry';
+import { RolledBackError } from '../lib/rl/methods/types';
 import { fromTrlJsonl, toTrlJsonl, type Label } from '../lib/rl/preferences';
+import type { RefitJob } from '../lib/rl/refit';
+import type { Run } from '../lib/rl/run';
 import {
   ANNOTATOR_PRESET_NAMES,
   assertNever,
-  PPO_METRIC_KEYS,
   PROTOCOL_VERSION,
-  type AnnotatorSettings,
   type EditLabelsRequest,
   type FromWorker,
   type InitRequest,
   type LabelRequest,
+  type MethodInfo,
+  type MethodStateEvent,
+  type ModelInfo,
   type PresetInfo,
+  type RewardMetrics,
   type SampleRequest,
   type ToWorker,
 } from '../lib/protocol/messages';
 import { errorText } from './backend';
-import type { BackgroundRefit } from './refit';
-import { Session } from './session';
 
-/** Gold evaluation every this many PPO iterations while an annotator is set (64 prompts: ~5 % of an iteration). */
+/** Gold evaluation every this many RL iterations (all methods together) while an annotator is set. */
 export const GOLD_EVERY = 2;
+/** Held-out prompts of the gold evaluation: enough for a readable curve, cheap (one batch). */
+export const GOLD_PROMPTS = 64;
+/** A fixed seed for the gold prompts, so every run is judged on the same set. */
+const GOLD_PROMPT_SEED = 99;
+/** The sample strip's prompts: typical openings of the corpus. */
+export const STRIP_PROMPTS = ['the pizza was', 'the hotel was', 'what a', 'we loved'];
 /** While training, the strip is refreshed at most this often. */
 const STRIP_INTERVAL_MS = 2000;
 /** A slice of background refit: short enough that a click waits for at most this much. */
 const REFIT_SLICE_MS = 250;
+/** Labels learned in one job: each takes RewardSettings.incrementalSteps steps (~0.1 s each on WASM). */
+const MAX_LABELS_PER_JOB = 4;
+/** More prompts than this in one sample request is a bug in the caller, not a wish. */
+export const MAX_PROMPTS = 256;
 
 export type Post = (message: FromWorker, transfer?: Transferable[]) => void;
+
+/** What the controller needs of the run: the real Run, or a fake in the controller's tests. */
+export type RunLike = Pick<
+  Run,
+  | 'checkPrompt'
+  | 'checkLabel'
+  | 'usable'
+  | 'labels'
+  | 'labelCount'
+  | 'makePair'
+  | 'learn'
+  | 'edit'
+  | 'rewardFit'
+  | 'startRefit'
+  | 'adoptRefit'
+  | 'refitDue'
+  | 'enabled'
+  | 'setEnabled'
+  | 'config'
+  | 'configure'
+  | 'trainer'
+  | 'step'
+  | 'resetMethod'
+  | 'resetMethods'
+  | 'finished'
+  | 'stale'
+  | 'evaluate'
+  | 'strip'
+  | 'stream'
+  | 'sampleBase'
+  | 'settings'
+  | 'tokenizer'
+>;
+
+/** What the controller needs of the worker's session (src/worker/session.ts). */
+export interface SessionLike {
+  readonly backend: BackendName;
+  readonly reasons: Record<BackendName, string>;
+  readonly modelInfo: ModelInfo;
+  readonly problems: string[];
+  readonly run: RunLike;
+  methodInfo(): MethodInfo[];
+  checkPatch(method: MethodName, patch: Record<string, FieldValue>): string | null;
+  dispose(): void;
+}
+
+export type OpenSession = (init: InitRequest) => Promise<SessionLike>;
 
 type Job = () => Promise<void>;
 
 /** Work that takes turns once the urgent jobs are done. */
-type Turn = 'labels' | 'ppo' | 'refit';
-const TURNS: readonly Turn[] = ['labels', 'ppo', 'refit'];
-/** Labels learned in one job: each takes RewardSettings.incrementalSteps steps (~0.1 s each on WASM). */
-const MAX_LABELS_PER_JOB = 4;
+type Turn = 'labels' | 'online' | 'offline' | 'refit';
+const TURNS: readonly Turn[] = ['labels', 'online', 'offline', 'refit'];
 
 /** Labels and edits, kept in one queue so they apply in the order the page sent them. */
 type LabelOp = { kind: 'label'; request: LabelRequest } | { kind: 'edit'; request: EditLabelsRequest };
+
+/** A pair sent and not yet labelled or skipped, and the policy that wrote it. */
+interface Outstanding {
+  from: 'base' | MethodName;
+  steps: number;
+}
+
+/** Everything of one run the controller keeps; init makes a fresh one. */
+export class Loop {
+  resets: { requestId: number; method?: MethodName }[] = [];
+  labelOps: LabelOp[] = [];
+  samples: SampleRequest[] = [];
+  /** Step requests waiting, and the online methods still to step for them. */
+  steps: number[] = [];
+  stepQueue: MethodName[] = [];
+  outstanding = new Map<number, Outstanding>();
+  nextPairId = 1;
+  prompt: string | null = null;
+  epoch = 0;
+  pairsFailed = false;
+  running = false;
+  patches = new Map<MethodName, Record<string, FieldValue>>();
+  refit: RefitJob | null = null;
+  refitWanted = false;
+  turn: Turn = 'refit';
+  /** Round-robin positions among the online methods and the offline runs. */
+  onlineTurn = 0;
+  offlineTurn = 0;
+  /** Offline and rerank methods with a run in progress (asked for, or due after new labels). */
+  offlineRuns = new Set<MethodName>();
+  annotator: SimulatedAnnotator | null = null;
+  /** The simulated annotator's draws (ties and label noise). */
+  annotatorRng: Rng | null = null;
+  /** Total steps of all methods at the last gold evaluation (null: due now). */
+  goldAt: number | null = null;
+  goldPrompts: string[] | null = null;
+  stripVersion = 1;
+  stripShown = 0;
+  stripAt = 0;
+  rewardReports = 0;
+}
 
 /** A macrotask boundary: lets queued messages be handled (a resolved promise would not). */
 function yieldToMessages(): Promise<void> {
@@ -60,32 +164,16 @@ function yieldToMessages(): Promise<void> {
 }
 
 export class Controller {
-  private session: Session | null = null;
+  private session: SessionLike | null = null;
   private initRequest: InitRequest | null = null;
-  private resets: number[] = [];
-  private labelOps: LabelOp[] = [];
-  private samples: SampleRequest[] = [];
-  private steps: number[] = [];
-  /** Pairs sent and not yet labelled or skipped. */
-  private outstanding = new Set<number>();
-  private nextPairId = 1;
-  private prompt: string | null = null;
-  private epoch = 0;
-  private pairsFailed = false;
-  private running = false;
-  private ppoPatch: Partial<PpoConfig> | null = null;
-  private refit: BackgroundRefit | null = null;
-  private refitWanted = false;
-  private labelsSinceRefit = 0;
-  private turn: Turn = 'refit';
-  private annotator: SimulatedAnnotator | null = null;
-  private goldIteration: number | null = null;
-  private stripVersion = 1;
-  private stripShown = 0;
-  private stripAt = 0;
+  /** The state of the current run (public for the controller's tests). */
+  loop = new Loop();
   private wake: (() => void) | null = null;
 
-  constructor(private readonly post: Post) {}
+  constructor(
+    private readonly post: Post,
+    private readonly open: OpenSession,
+  ) {}
 
   // ---- messages: plain state changes only, no tensors ----
 
@@ -99,12 +187,13 @@ export class Controller {
     this.wake?.();
   }
 
-  private requireSession(): Session {
+  private requireRun(): RunLike {
     if (!this.session) throw new Error('the model is not loaded yet');
-    return this.session;
+    return this.session.run;
   }
 
   private handle(message: ToWorker): void {
+    const loop = this.loop;
     switch (message.type) {
       case 'init':
         if (message.version !== PROTOCOL_VERSION) {
@@ -113,34 +202,35 @@ export class Controller {
         this.initRequest = message;
         break;
       case 'sample':
-        this.requireSession();
-        this.samples.push(message);
+        this.requireRun();
+        if (message.prompts.length === 0 || message.prompts.length > MAX_PROMPTS) throw new RangeError(`expected 1 to ${MAX_PROMPTS} prompts, got ${message.prompts.length}`);
+        loop.samples.push(message);
         break;
       case 'setPrompt': {
-        const session = this.requireSession();
-        const check = message.prompt === null ? { unknown: [], problem: null } : session.checkPrompt(message.prompt);
+        const run = this.requireRun();
+        const check = message.prompt === null ? { unknown: [], problem: null } : run.checkPrompt(message.prompt);
         const ok = check.unknown.length === 0 && check.problem === null;
         if (ok) {
-          this.prompt = message.prompt === null ? null : message.prompt.trim().toLowerCase();
-          this.epoch = message.epoch;
-          this.outstanding.clear();
-          this.pairsFailed = false;
+          loop.prompt = message.prompt === null ? null : message.prompt.trim().toLowerCase();
+          loop.epoch = message.epoch;
+          loop.outstanding.clear();
+          loop.pairsFailed = false;
         }
-        this.post({ type: 'promptSet', requestId: message.requestId, prompt: ok ? this.prompt : message.prompt, epoch: message.epoch, ...check });
+        this.post({ type: 'promptSet', requestId: message.requestId, prompt: ok ? loop.prompt : message.prompt, epoch: message.epoch, ...check });
         break;
       }
       case 'label':
-        this.requireSession();
+        this.requireRun();
         if (message.label.choice === 'skip') throw new Error('a skipped pair is not a label: send "skip"');
-        if (message.pairId !== null) this.outstanding.delete(message.pairId);
-        this.labelOps.push({ kind: 'label', request: message });
+        if (message.pairId !== null) loop.outstanding.delete(message.pairId);
+        loop.labelOps.push({ kind: 'label', request: message });
         break;
       case 'skip':
-        this.outstanding.delete(message.pairId);
+        loop.outstanding.delete(message.pairId);
         break;
       case 'editLabels':
-        this.requireSession();
-        this.labelOps.push({ kind: 'edit', request: message });
+        this.requireRun();
+        loop.labelOps.push({ kind: 'edit', request: message });
         break;
       case 'exportLabels': {
         const jsonl = toTrlJsonl(message.labels);
@@ -148,12 +238,12 @@ export class Controller {
         break;
       }
       case 'importLabels': {
-        const session = this.requireSession();
+        const run = this.requireRun();
         const parsed = fromTrlJsonl(message.text);
         const labels: Label[] = [];
         const errors = [...parsed.errors];
         for (const label of parsed.labels) {
-          const why = session.checkLabel(label);
+          const why = run.checkLabel(label);
           if (why) errors.push(`label "${label.id}": ${why}`);
           else labels.push(label);
         }
@@ -161,40 +251,70 @@ export class Controller {
         break;
       }
       case 'refit':
-        this.requireSession();
-        if (message.run) this.refitWanted = this.refit === null;
+        this.requireRun();
+        if (message.run) loop.refitWanted = loop.refit === null;
         else this.cancelRefit('cancelled');
         break;
       case 'setTraining':
-        this.requireSession();
-        if (this.running !== message.running) {
-          this.running = message.running;
-          this.post({ type: 'runState', running: this.running, iteration: this.session?.iteration ?? 0 });
+        this.requireRun();
+        if (loop.running !== message.running) {
+          loop.running = message.running;
+          this.postRunState();
         }
         break;
-      case 'step':
-        this.requireSession();
-        this.steps.push(message.requestId);
+      case 'step': {
+        const run = this.requireRun();
+        const online = run.enabled.filter((m) => METHODS[m].kind === 'online');
+        if (online.length === 0) throw new Error('no online method (PPO, GRPO, RLOO) is ticked: tick one to step it');
+        loop.steps.push(message.requestId);
+        if (loop.stepQueue.length === 0) loop.stepQueue = online;
         break;
+      }
       case 'reset':
-        this.requireSession();
-        this.resets.push(message.requestId);
+        this.requireRun();
+        loop.resets.push({ requestId: message.requestId, method: message.method });
         break;
-      case 'setPpoConfig':
-        this.requireSession();
-        this.ppoPatch = { ...this.ppoPatch, ...message.patch };
+      case 'setMethods': {
+        const run = this.requireRun();
+        run.setEnabled(message.enabled);
+        for (const m of [...loop.offlineRuns]) if (!run.enabled.includes(m)) this.endOffline(m, 'cancelled');
+        loop.stepQueue = loop.stepQueue.filter((m) => run.enabled.includes(m));
+        loop.stripVersion += 1;
+        this.post({ type: 'methodsSet', requestId: message.requestId, enabled: [...run.enabled] });
         break;
+      }
+      case 'runMethod': {
+        const run = this.requireRun();
+        if (METHODS[message.method].kind === 'online') throw new Error(`${METHODS[message.method].title} trains with Train and Step`);
+        if (run.labelCount === 0 && METHODS[message.method].kind === 'offline') throw new Error(`${METHODS[message.method].title} trains on labels: give at least one label first`);
+        if (run.trainer(message.method) && (run.finished(message.method) || run.stale(message.method))) run.resetMethod(message.method);
+        loop.offlineRuns.add(message.method);
+        break;
+      }
+      case 'cancelMethod':
+        this.requireRun();
+        this.endOffline(message.method, 'cancelled');
+        break;
+      case 'setMethodConfig': {
+        const session = this.session;
+        if (!session) throw new Error('the model is not loaded yet');
+        const why = session.checkPatch(message.method, message.patch);
+        if (why) throw new Error(why);
+        loop.patches.set(message.method, { ...loop.patches.get(message.method), ...message.patch });
+        break;
+      }
       case 'setAnnotator': {
-        const session = this.requireSession();
-        this.annotator = message.annotator ? makeAnnotator(message.annotator, session.tokenizer.vocab) : null;
-        this.goldIteration = null; // a new annotator: evaluate again from the current policy
+        const run = this.requireRun();
+        loop.annotator = message.annotator ? makeAnnotator(message.annotator, run.tokenizer.vocab) : null;
+        loop.goldAt = null; // a new annotator: evaluate again from the current policies
         this.post({ type: 'annotatorSet', requestId: message.requestId, annotator: message.annotator });
         break;
       }
       case 'annotate': {
-        const session = this.requireSession();
-        if (!this.annotator) throw new Error('no simulated annotator is set (turn autopilot on)');
-        const choice = this.annotator.label(message.a, message.b, session.annotatorRng);
+        const run = this.requireRun();
+        if (!loop.annotator) throw new Error('no simulated annotator is set (turn autopilot on)');
+        loop.annotatorRng ??= run.stream('annotator');
+        const choice = loop.annotator.label(message.a, message.b, loop.annotatorRng);
         this.post({ type: 'annotation', requestId: message.requestId, choice });
         break;
       }
@@ -204,11 +324,44 @@ export class Controller {
   }
 
   private cancelRefit(outcome: 'cancelled' | 'restarted'): void {
-    this.refitWanted = outcome === 'restarted';
-    if (!this.refit) return;
-    this.refit.dispose();
-    this.refit = null;
+    const loop = this.loop;
+    loop.refitWanted = outcome === 'restarted';
+    if (!loop.refit) return;
+    loop.refit.dispose();
+    loop.refit = null;
     this.post({ type: 'refit', progress: null, outcome });
+  }
+
+  private methodState(run: RunLike, method: MethodName, running: boolean, outcome?: MethodStateEvent['outcome']): MethodStateEvent {
+    const t = run.trainer(method);
+    return { type: 'methodState', method, step: t?.steps ?? 0, total: t?.totalSteps ?? null, running, outcome, stale: t !== null && run.stale(method) };
+  }
+
+  private endOffline(method: MethodName, outcome: 'done' | 'cancelled' | 'failed'): void {
+    const run = this.session?.run;
+    if (!run || !this.loop.offlineRuns.delete(method)) return;
+    this.post(this.methodState(run, method, false, outcome));
+    this.loop.goldAt = null;
+    this.loop.stripVersion += 1;
+  }
+
+  private steps(run: RunLike): Partial<Record<MethodName, number>> {
+    const out: Partial<Record<MethodName, number>> = {};
+    for (const name of Object.keys(METHODS) as MethodName[]) {
+      const t = run.trainer(name);
+      if (t) out[name] = t.steps;
+    }
+    return out;
+  }
+
+  private totalSteps(run: RunLike): number {
+    return Object.values(this.steps(run)).reduce((a, b) => a + (b ?? 0), 0);
+  }
+
+  private postRunState(reason?: string): void {
+    const run = this.session?.run;
+    if (!run) return;
+    this.post({ type: 'runState', running: this.loop.running, steps: this.steps(run), reason });
   }
 
   // ---- the work loop ----
@@ -216,7 +369,7 @@ export class Controller {
   /** Runs forever: one job, then a yield to the message loop; sleeps while there is nothing to do. */
   async run(): Promise<never> {
     for (;;) {
-      this.applyPpoPatch();
+      this.applyPatches();
       const job = this.nextJob();
       if (job) {
         await job();
@@ -228,7 +381,9 @@ export class Controller {
     }
   }
 
-  private nextJob(): Job | null {
+  /** The next job, by priority (public for the controller's tests, which run jobs one by one). */
+  nextJob(): Job | null {
+    const loop = this.loop;
     if (this.initRequest) {
       const request = this.initRequest;
       this.initRequest = null;
@@ -236,234 +391,326 @@ export class Controller {
     }
     const session = this.session;
     if (!session) return null;
-    if (this.resets.length > 0) return () => this.reset(session);
+    const run = session.run;
+    if (loop.resets.length > 0) return () => this.reset(run);
     // A pair costs a few tens of ms and the page may be waiting for it; a label's update, more.
-    if (!this.pairsFailed && this.outstanding.size < session.pairSettings.buffer) return () => this.makePair(session);
-    if (this.labelOps.length > 0 && this.labelOps[0].kind === 'edit') return () => this.edit(session);
-    if (this.samples.length > 0) return () => this.sample(session, this.samples.shift()!);
-    const training = this.running || this.steps.length > 0;
-    if (this.annotator && this.goldDue(session)) return () => this.gold(session);
-    if (this.stripVersion !== this.stripShown && (!training || performance.now() - this.stripAt >= STRIP_INTERVAL_MS)) return () => this.strip(session);
-    // Labels, PPO iterations and refit slices take turns, so that none starves the others (a fast
-    // autopilot labels faster than the reward model learns).
+    if (!loop.pairsFailed && loop.outstanding.size < pairBuffer(session)) return () => this.makePair(run);
+    if (loop.labelOps.length > 0 && loop.labelOps[0].kind === 'edit') return () => this.edit(run);
+    if (loop.samples.length > 0) return () => this.sample(run, loop.samples.shift()!);
+    const online = run.enabled.filter((m) => METHODS[m].kind === 'online');
+    const training = (loop.running && online.length > 0) || loop.stepQueue.length > 0;
+    if (loop.annotator && this.goldDue(run)) return () => this.gold(run);
+    if (loop.stripVersion !== loop.stripShown && (!training || performance.now() - loop.stripAt >= STRIP_INTERVAL_MS)) return () => this.strip(run);
+    this.queueDueOffline(run);
+    // Labels, online iterations, offline steps and refit slices take turns, so that none starves
+    // the others (a fast autopilot labels faster than the reward model learns).
     const wanted: Record<Turn, boolean> = {
-      labels: this.labelOps.length > 0,
-      ppo: training,
-      refit: this.refit !== null || this.refitWanted,
+      labels: loop.labelOps.length > 0,
+      online: training,
+      offline: loop.offlineRuns.size > 0,
+      refit: loop.refit !== null || loop.refitWanted,
     };
-    const start = TURNS.indexOf(this.turn);
+    const start = TURNS.indexOf(loop.turn);
     for (let k = 1; k <= TURNS.length; k++) {
       const turn = TURNS[(start + k) % TURNS.length];
       if (!wanted[turn]) continue;
-      this.turn = turn;
-      return { labels: () => this.learn(session), ppo: () => this.ppoIteration(session), refit: () => this.refitSlice(session) }[turn];
+      loop.turn = turn;
+      switch (turn) {
+        case 'labels':
+          return () => this.learn(run);
+        case 'online': {
+          const method = loop.stepQueue.length > 0 ? loop.stepQueue.shift()! : online[loop.onlineTurn++ % online.length];
+          return () => this.onlineStep(run, method);
+        }
+        case 'offline': {
+          const runs = [...loop.offlineRuns];
+          const method = runs[loop.offlineTurn++ % runs.length];
+          return () => this.offlineStep(run, method);
+        }
+        case 'refit':
+          return () => this.refitSlice(run);
+      }
     }
     return null;
   }
 
-  private goldDue(session: Session): boolean {
-    return this.goldIteration === null || session.iteration - this.goldIteration >= GOLD_EVERY || session.iteration < this.goldIteration;
+  /** Ticked offline and rerank methods run again once the labels they learned from have changed. */
+  private queueDueOffline(run: RunLike): void {
+    for (const m of run.enabled) {
+      if (METHODS[m].kind === 'online' || this.loop.offlineRuns.has(m) || run.labelCount === 0) continue;
+      const t = run.trainer(m);
+      if (t === null || (run.stale(m) && run.finished(m))) {
+        if (t) run.resetMethod(m);
+        this.loop.offlineRuns.add(m);
+      }
+    }
+  }
+
+  private goldDue(run: RunLike): boolean {
+    const at = this.loop.goldAt;
+    const total = this.totalSteps(run);
+    return at === null || total - at >= GOLD_EVERY || total < at;
   }
 
   private async initialise(request: InitRequest): Promise<void> {
     // A second init (not sent by today's page) starts a new run: nothing of the old one is kept.
     this.session?.dispose();
     this.session = null;
-    this.refit?.dispose();
-    this.refit = null;
-    this.resets = [];
-    this.labelOps = [];
-    this.samples = [];
-    this.steps = [];
-    this.outstanding.clear();
-    this.prompt = null;
-    this.epoch = 0;
-    this.running = false;
-    this.ppoPatch = null;
-    this.annotator = null;
-    this.goldIteration = null;
+    this.loop.refit?.dispose();
+    this.loop = new Loop();
     try {
-      const session = await Session.open(request);
+      const session = await this.open(request);
       this.session = session;
       const presets: PresetInfo[] = ANNOTATOR_PRESET_NAMES.map((name) => ({ name, description: PRESETS[name].description, needsWord: PRESETS[name].needsWord }));
-      this.post({ type: 'ready', requestId: request.requestId, backend: session.backend, reasons: session.reasons, modelInfo: session.modelInfo, ppo: session.config, presets });
+      this.post({
+        type: 'ready',
+        requestId: request.requestId,
+        backend: session.backend,
+        reasons: session.reasons,
+        modelInfo: session.modelInfo,
+        methods: session.methodInfo(),
+        enabled: [...session.run.enabled],
+        problems: session.problems,
+        presets,
+      });
     } catch (e) {
       this.post({ type: 'error', requestId: request.requestId, message: errorText(e) });
     }
   }
 
-  private async reset(session: Session): Promise<void> {
-    const ids = this.resets.splice(0);
-    session.resetPolicy();
-    this.running = false;
-    this.steps.splice(0).forEach((requestId) => this.post({ type: 'error', requestId, message: 'the run was reset' }));
-    this.goldIteration = null;
-    this.stripVersion += 1;
-    // Pairs already sent stay valid: they are comparisons like any other, only from the old policy.
-    this.post({ type: 'runState', running: false, iteration: 0 });
-    for (const requestId of ids) this.post({ type: 'resetDone', requestId });
+  private async reset(run: RunLike): Promise<void> {
+    const loop = this.loop;
+    const resets = loop.resets.splice(0);
+    const all = resets.some((r) => r.method === undefined);
+    if (all) {
+      run.resetMethods();
+      loop.running = false;
+      loop.steps.splice(0).forEach((requestId) => this.post({ type: 'error', requestId, message: 'the run was reset' }));
+      loop.stepQueue = [];
+      for (const m of [...loop.offlineRuns]) this.endOffline(m, 'cancelled');
+    } else {
+      for (const r of resets) {
+        run.resetMethod(r.method!);
+        if (loop.offlineRuns.has(r.method!)) this.endOffline(r.method!, 'cancelled');
+      }
+    }
+    loop.goldAt = null;
+    loop.stripVersion += 1;
+    // Pairs already sent stay valid: they are comparisons like any other, only from an older policy.
+    this.postRunState();
+    for (const r of resets) this.post({ type: 'resetDone', requestId: r.requestId });
   }
 
-  /** Every label at the head of the queue, learned in one incremental update. */
-  private async learn(session: Session): Promise<void> {
+  private async rewardReport(run: RunLike, cause: RewardMetrics['cause']): Promise<void> {
+    const fit = await run.rewardFit();
+    this.loop.rewardReports += 1;
+    this.post({ type: 'rewardModel', metrics: { ...fit, update: this.loop.rewardReports, cause } });
+  }
+
+  /** The labels at the head of the queue, each learned with its own incremental steps. */
+  private async learn(run: RunLike): Promise<void> {
+    const loop = this.loop;
     const batch: LabelRequest[] = [];
-    while (batch.length < MAX_LABELS_PER_JOB && this.labelOps.length > 0 && this.labelOps[0].kind === 'label') {
-      batch.push((this.labelOps.shift() as { request: LabelRequest }).request);
+    while (batch.length < MAX_LABELS_PER_JOB && loop.labelOps.length > 0 && loop.labelOps[0].kind === 'label') {
+      batch.push((loop.labelOps.shift() as { request: LabelRequest }).request);
     }
     const accepted: LabelRequest[] = [];
     for (const request of batch) {
-      const why = session.checkLabel(request.label) ?? (session.allLabels.some((l) => l.id === request.label.id) ? `a label with id "${request.label.id}" exists` : null);
+      const why = run.checkLabel(request.label) ?? (run.labels.some((l) => l.id === request.label.id) ? `a label with id "${request.label.id}" exists` : null);
       if (why) this.post({ type: 'error', requestId: request.requestId, message: `the label cannot be learned: ${why}` });
       else accepted.push(request);
     }
     if (accepted.length === 0) return;
     try {
-      const { verdicts, metrics } = await session.learn(accepted.map((r) => r.label));
+      const verdicts = await run.learn(accepted.map((r) => r.label));
       accepted.forEach((r, i) => this.post({ type: 'labelled', requestId: r.requestId, verdict: verdicts[i] }));
-      this.post({ type: 'rewardModel', metrics });
-      this.stripVersion += 1;
-      this.labelsSinceRefit += accepted.length;
-      const every = session.rewardSettings.refitEvery;
-      if (every > 0 && this.labelsSinceRefit >= every && this.refit === null) {
-        this.refitWanted = true;
-        this.labelsSinceRefit = 0;
-      }
+      await this.rewardReport(run, 'labels');
+      loop.stripVersion += 1;
+      if (run.refitDue && loop.refit === null) loop.refitWanted = true;
     } catch (e) {
       // The labels are kept (the page has them); the RM may have skipped a step.
       for (const r of accepted) this.post({ type: 'error', requestId: r.requestId, message: `the reward model could not learn this label: ${errorText(e)}` });
       this.post({ type: 'warning', message: `The reward model's update failed (${errorText(e)}); a refit will start from the labels.` });
-      this.refitWanted = this.refit === null;
+      loop.refitWanted = loop.refit === null;
     }
   }
 
-  private async edit(session: Session): Promise<void> {
-    const { request } = this.labelOps.shift() as { request: EditLabelsRequest };
+  private async edit(run: RunLike): Promise<void> {
+    const loop = this.loop;
+    const { request } = loop.labelOps.shift() as { request: EditLabelsRequest };
     try {
-      const { refit } = await session.edit(request.edit);
-      this.post({ type: 'labelsEdited', requestId: request.requestId, labels: session.labelCount });
-      this.post({ type: 'rewardModel', metrics: await session.rewardMetrics('edit') });
-      this.stripVersion += 1;
+      const { refit } = await run.edit(request.edit);
+      this.post({ type: 'labelsEdited', requestId: request.requestId, labels: run.labelCount });
+      await this.rewardReport(run, 'edit');
+      loop.stripVersion += 1;
       if (refit) {
-        if (this.refit) this.cancelRefit('restarted');
-        this.refitWanted = true;
-        this.labelsSinceRefit = 0;
+        if (loop.refit) this.cancelRefit('restarted');
+        loop.refitWanted = true;
       }
     } catch (e) {
       this.post({ type: 'error', requestId: request.requestId, message: errorText(e) });
     }
   }
 
-  private async makePair(session: Session): Promise<void> {
-    const epoch = this.epoch;
-    const id = this.nextPairId++;
+  private async makePair(run: RunLike): Promise<void> {
+    const loop = this.loop;
+    const epoch = loop.epoch;
+    const id = loop.nextPairId++;
     try {
-      const pair = await session.makePair(id, epoch, this.prompt);
-      if (epoch !== this.epoch) return; // the prompt changed meanwhile: the page wants other pairs
-      this.outstanding.add(id);
-      this.post({ type: 'pair', pair });
+      const draft = await run.makePair(loop.prompt);
+      if (epoch !== loop.epoch) return; // the prompt changed meanwhile: the page wants other pairs
+      loop.outstanding.set(id, { from: draft.from, steps: draft.steps });
+      this.post({ type: 'pair', pair: { id, epoch, ...draft } });
     } catch (e) {
-      this.pairsFailed = true; // until the prompt changes: do not spin on a failure
+      loop.pairsFailed = true; // until the prompt changes: do not spin on a failure
       this.post({ type: 'warning', message: `Could not make a pair to label: ${errorText(e)}` });
     }
   }
 
-  private async sample(session: Session, request: SampleRequest): Promise<void> {
+  /**
+   * Pairs written by a policy that has trained since are re-drawn (online RLHF labels the current
+   * policy's outputs). The oldest one is kept: the page is showing it.
+   */
+  private withdrawStalePairs(run: RunLike): void {
+    const loop = this.loop;
+    const ids = [...loop.outstanding.keys()].sort((a, b) => a - b).slice(1);
+    const stale = ids.filter((id) => {
+      const p = loop.outstanding.get(id)!;
+      const t = p.from === 'base' ? null : run.trainer(p.from);
+      const current = p.from === 'base' ? run.enabled.some((m) => (run.trainer(m)?.steps ?? 0) > 0 && run.trainer(m)?.policy) : t === null || t.steps > p.steps;
+      return current;
+    });
+    if (stale.length === 0) return;
+    for (const id of stale) loop.outstanding.delete(id);
+    this.post({ type: 'pairsWithdrawn', ids: stale });
+  }
+
+  private async sample(run: RunLike, request: SampleRequest): Promise<void> {
     try {
-      const completions = await session.sample(request.prompts, request.temperature);
+      const completions = await run.sampleBase(request.prompts, request.temperature);
       this.post({ type: 'samples', requestId: request.requestId, prompts: request.prompts, completions });
     } catch (e) {
       this.post({ type: 'error', requestId: request.requestId, message: errorText(e) });
     }
   }
 
-  private async gold(session: Session): Promise<void> {
-    const annotator = this.annotator;
+  private async gold(run: RunLike): Promise<void> {
+    const loop = this.loop;
+    const annotator = loop.annotator;
     if (!annotator) return;
-    const iteration = session.iteration;
-    this.goldIteration = iteration;
+    loop.goldAt = this.totalSteps(run);
+    loop.goldPrompts ??= generatePrompts(GOLD_PROMPTS * 2, GOLD_PROMPT_SEED).filter((p) => run.usable(p)).slice(0, GOLD_PROMPTS);
     try {
-      const g = await session.gold(annotator);
-      if (annotator === this.annotator) this.post({ type: 'gold', iteration, ...g });
+      const names = (Object.keys(METHODS) as MethodName[]).filter((m) => run.trainer(m) !== null);
+      const results = [];
+      for (const name of ['base' as const, ...names]) {
+        const { completions: _c, ...result } = await run.evaluate(name, annotator, loop.goldPrompts);
+        results.push(result);
+      }
+      if (annotator === loop.annotator) this.post({ type: 'gold', results, prompts: loop.goldPrompts.length });
     } catch (e) {
       this.post({ type: 'warning', message: `Gold evaluation failed: ${errorText(e)}` });
     }
   }
 
-  private async strip(session: Session): Promise<void> {
-    const version = this.stripVersion;
+  private async strip(run: RunLike): Promise<void> {
+    const loop = this.loop;
+    const version = loop.stripVersion;
     try {
-      const rows = await session.strip();
-      this.post({ type: 'strip', iteration: session.iteration, rows });
+      this.post({ type: 'strip', rows: await run.strip(STRIP_PROMPTS) });
     } catch (e) {
       this.post({ type: 'warning', message: `Could not refresh the sample strip: ${errorText(e)}` });
     }
-    this.stripShown = version;
-    this.stripAt = performance.now();
+    loop.stripShown = version;
+    loop.stripAt = performance.now();
   }
 
-  private async refitSlice(session: Session): Promise<void> {
-    if (!this.refit) {
-      this.refitWanted = false;
-      if (session.labelCount === 0) {
+  private async refitSlice(run: RunLike): Promise<void> {
+    const loop = this.loop;
+    if (!loop.refit) {
+      loop.refitWanted = false;
+      if (run.labelCount === 0) {
         this.post({ type: 'refit', progress: null, outcome: 'cancelled' }); // nothing to fit
         return;
       }
-      this.refit = session.startRefit();
+      loop.refit = run.startRefit();
     }
-    const refit = this.refit;
+    const refit = loop.refit;
     try {
       const done = await refit.run(REFIT_SLICE_MS);
-      if (refit !== this.refit) return; // cancelled while it ran
+      if (refit !== loop.refit) return; // cancelled while it ran
       if (!done) {
         this.post({ type: 'refit', progress: { step: refit.step, total: refit.total, loss: refit.loss, labels: refit.labels } });
         return;
       }
-      this.refit = null;
-      const metrics = await session.adoptRefit(refit);
+      loop.refit = null;
+      await run.adoptRefit(refit);
       this.post({ type: 'refit', progress: null, outcome: 'done' });
-      this.post({ type: 'rewardModel', metrics });
-      this.stripVersion += 1;
+      await this.rewardReport(run, 'refit');
+      loop.stripVersion += 1;
     } catch (e) {
       refit.dispose();
-      if (refit === this.refit) this.refit = null;
+      if (refit === loop.refit) loop.refit = null;
       this.post({ type: 'refit', progress: null, outcome: 'cancelled' });
       this.post({ type: 'warning', message: `The reward-model refit failed and was dropped: ${errorText(e)}` });
     }
   }
 
-  /** New hyperparameters take effect between jobs, so never in the middle of a PPO iteration. */
-  private applyPpoPatch(): void {
-    const session = this.session;
-    if (!this.ppoPatch || !session) return;
-    session.setPpoConfig(this.ppoPatch);
-    this.ppoPatch = null;
-    this.post({ type: 'ppoConfig', config: session.config, fromIteration: session.iteration });
+  /** New settings take effect between jobs, so never in the middle of a step. */
+  private applyPatches(): void {
+    const run = this.session?.run;
+    if (!run || this.loop.patches.size === 0) return;
+    for (const [method, patch] of this.loop.patches) {
+      run.configure(method, patch);
+      this.post({ type: 'methodConfig', method, config: { ...run.config(method) }, fromStep: run.trainer(method)?.steps ?? 0 });
+    }
+    this.loop.patches.clear();
   }
 
-  private async ppoIteration(session: Session): Promise<void> {
-    const waiting = this.steps.splice(0);
+  private async onlineStep(run: RunLike, method: MethodName): Promise<void> {
+    const loop = this.loop;
+    const title = METHODS[method].title;
     try {
-      const result = await session.ppoIteration();
-      const row = new Float32Array(PPO_METRIC_KEYS.map((k) => result.metrics[k]));
-      this.post({ type: 'iteration', metrics: row, samples: result.samples }, [row.buffer]);
-      this.stripVersion += 1;
-      for (const requestId of waiting) this.post({ type: 'stepped', requestId, iteration: session.iteration });
-      if (result.stopReason) this.stop(session, result.stopReason);
+      const result = await run.step(method);
+      const step = run.trainer(method)?.steps ?? 0;
+      this.post({ type: 'iteration', method, step, metrics: result.metrics, samples: result.samples });
+      loop.stripVersion += 1;
+      this.withdrawStalePairs(run);
+      if (loop.stepQueue.length === 0) for (const requestId of loop.steps.splice(0)) this.post({ type: 'stepped', requestId, steps: this.steps(run) });
+      if (result.stopReason) this.stop(`${title}: ${result.stopReason}`);
     } catch (e) {
-      for (const requestId of waiting) this.post({ type: 'error', requestId, message: errorText(e) });
+      loop.stepQueue = [];
+      for (const requestId of loop.steps.splice(0)) this.post({ type: 'error', requestId, message: errorText(e) });
       if (e instanceof RolledBackError) {
-        this.post({ type: 'rolledBack', iteration: session.iteration + 1, message: e.message });
-        this.stop(session, `${e.message}. Training paused: try a smaller learning rate, then Train again.`);
+        this.post({ type: 'rolledBack', method, message: e.message });
+        this.stop(`${e.message}. Training paused: try a smaller learning rate, then Train again.`);
       } else {
-        this.stop(session, `PPO failed: ${errorText(e)}`);
+        this.stop(`${title} failed: ${errorText(e)}`);
       }
     }
   }
 
-  private stop(session: Session, reason: string): void {
-    this.running = false;
-    this.post({ type: 'runState', running: false, iteration: session.iteration, reason });
+  private async offlineStep(run: RunLike, method: MethodName): Promise<void> {
+    try {
+      const result = await run.step(method);
+      const step = run.trainer(method)?.steps ?? 0;
+      this.post({ type: 'iteration', method, step, metrics: result.metrics, samples: result.samples });
+      if (run.finished(method)) this.endOffline(method, 'done');
+      else this.post(this.methodState(run, method, true));
+    } catch (e) {
+      this.post({ type: 'warning', message: `${METHODS[method].title} failed: ${errorText(e)}` });
+      this.endOffline(method, 'failed');
+    }
   }
+
+  private stop(reason: string): void {
+    this.loop.running = false;
+    this.postRunState(reason);
+  }
+}
+
+function pairBuffer(session: SessionLike): number {
+  return session.run.settings.pairs.buffer;
 }
 
 function makeAnnotator(settings: AnnotatorSettings, vocabulary: readonly string[]): SimulatedAnnotator {

@@ -4,14 +4,20 @@
 import type { FromWorker, ToWorker } from '../lib/protocol/messages';
 import { errorText } from './backend';
 import { Controller } from './controller';
+import { Session } from './session';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
+/** The last message of each type the worker posted: browser tests read the worker's own numbers here (page.workers()[0].evaluate). */
+const lastPosted: Partial<Record<FromWorker['type'], FromWorker>> = {};
+(scope as unknown as { lastPosted: typeof lastPosted }).lastPosted = lastPosted;
+
 function post(message: FromWorker, transfer: Transferable[] = []): void {
+  lastPosted[message.type] = message;
   scope.postMessage(message, transfer);
 }
 
-const controller = new Controller(post);
+const controller = new Controller(post, (init) => Session.open(init));
 
 scope.addEventListener('message', (event: MessageEvent<ToWorker>) => controller.receive(event.data));
 

@@ -3,16 +3,22 @@
 // the seed included, so that a link reproduces a run). The same rules validate the page's live
 // controls (CONVENTIONS.md habit 2: check at the boundary, trust inside).
 // A bad value never breaks the page: parsing reports it in one readable line and keeps the default.
-import { DEFAULT_PPO, type KlControl, type PpoConfig } from './ppo';
-import { DEFAULT_REWARD } from './reward';
+// Method settings (`ppo.lr=1e-4`, `methods=ppo,grpo`) are carried raw: the method registry lives
+// with tfjs in the worker, which checks them against each field's rule and says what it refused.
+import { checkNumber, int, real, type NumberRule, type Parsed } from './fields';
 import {
   ANNOTATOR_PRESET_NAMES,
   BACKEND_NAMES,
+  DEFAULT_PAIRS,
+  DEFAULT_REWARD_SETTINGS,
   type AnnotatorSettings,
   type BackendName,
+  type PairSelection,
   type PairSettings,
   type RewardSettings,
-} from '../protocol/messages';
+} from './run';
+
+export { checkNumber, type NumberRule } from './fields';
 
 /** How autopilot paces itself (the page's side; the annotator itself is AnnotatorSettings). */
 export interface AutopilotSettings {
@@ -27,7 +33,8 @@ export interface RunConfig {
   seed: number;
   /** null: the worker chooses (WebGPU on a real GPU, else WASM, ...). */
   backend: BackendName | null;
-  ppo: PpoConfig;
+  /** Which methods train (in order) and their settings, as the address wrote them (`method.field` -> text). */
+  methods: { enabled: string[]; params: Record<string, string> };
   reward: RewardSettings;
   pairs: PairSettings;
   annotator: AnnotatorSettings;
@@ -37,26 +44,15 @@ export interface RunConfig {
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   seed: 1, // any fixed seed: the same link gives the same run
   backend: null,
-  ppo: DEFAULT_PPO,
-  reward: {
-    incrementalSteps: DEFAULT_REWARD.incrementalSteps,
-    refitSteps: DEFAULT_REWARD.refitSteps,
-    refitEvery: 25, // a refit (~20 s on WASM, in the background) lifts held-out RM accuracy at 50 labels from 0.755 (incremental steps only) to 0.814, 3 seeds
-    ensembleSize: DEFAULT_REWARD.ensembleSize,
-  },
-  pairs: {
-    candidates: 4, // DESIGN.md: choose among 4 to 6 samples (prototype2's lab.py used 4)
-    buffer: 3, // the pair on screen and two ready behind it: a click never waits for sampling
-  },
+  methods: { enabled: ['ppo'], params: {} }, // PPO, InstructGPT's recipe, until the user ticks others
+  reward: DEFAULT_REWARD_SETTINGS,
+  pairs: DEFAULT_PAIRS,
   annotator: { preset: 'positive', word: '', noise: 0.1, tieRule: 'random' }, // prototype2's annotator
   autopilot: {
     paceMs: 1500, // about one label per 1.5 s: a lecture can follow each click
     trainAfter: 20, // prototype2: 25-50 labels reach 0.78-0.80 RM accuracy; PPO can start a little before
   },
 };
-
-/** A parsed value, or why the text was refused (one clause, e.g. "use a whole number from 0 to 9"). */
-type Parsed<T> = { ok: true; value: T } | { ok: false; why: string };
 
 /** One row of the table: a URL key and the config field it stands for. */
 export interface UrlField<T = unknown> {
@@ -67,15 +63,6 @@ export interface UrlField<T = unknown> {
   set(c: RunConfig, v: T): void;
   parse(raw: string): Parsed<T>;
   format(v: T): string;
-}
-
-/** Numeric rule of a field; the page's inputs use the same min, max and step. */
-export interface NumberRule {
-  min: number;
-  max: number;
-  integer: boolean;
-  /** The input's step. */
-  step: number;
 }
 
 export interface NumberField extends UrlField<number> {
@@ -100,17 +87,6 @@ function numberField(
   };
 }
 
-/** A number typed in the address or in a form, checked against `rule`. */
-export function checkNumber(raw: string, rule: NumberRule): Parsed<number> {
-  const text = raw.trim();
-  const value = Number(text);
-  const kind = rule.integer ? 'a whole number' : 'a number';
-  if (text === '' || !Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || value < rule.min || value > rule.max) {
-    return { ok: false, why: `use ${kind} from ${rule.min} to ${rule.max}` };
-  }
-  return { ok: true, value };
-}
-
 function choiceField<T extends string>(
   key: string,
   label: string,
@@ -131,26 +107,9 @@ function choiceField<T extends string>(
   };
 }
 
-const int = (min: number, max: number): NumberRule => ({ min, max, integer: true, step: 1 });
-const real = (min: number, max: number, step: number): NumberRule => ({ min, max, integer: false, step });
-
-const KL_CONTROLS: readonly KlControl[] = ['adaptive', 'fixed'];
+const PAIR_SELECTIONS: readonly PairSelection[] = ['most-different', 'disagreement'];
 const MAX_SEED = 0xffffffff; // the Rng's seed is 32 bits
 const WORD_RE = /^[a-z']*$/;
-
-/** The live PPO hyperparameters (the RL panel shows one input per entry, in this order). */
-export const PPO_FIELDS = {
-  klControl: choiceField<KlControl>('kl', 'KL control', KL_CONTROLS, (c) => c.ppo.klControl, (c, v) => (c.ppo = { ...c.ppo, klControl: v })),
-  targetKl: numberField('targetKl', 'target KL (nats per sequence)', real(0.1, 50, 0.1), (c) => c.ppo.targetKl, (c, v) => (c.ppo = { ...c.ppo, targetKl: v })),
-  initKlCoef: numberField('beta', 'KL coefficient beta', real(0, 2, 0.005), (c) => c.ppo.initKlCoef, (c, v) => (c.ppo = { ...c.ppo, initKlCoef: v })),
-  lr: numberField('lr', 'learning rate', real(1e-6, 1e-2, 1e-5), (c) => c.ppo.lr, (c, v) => (c.ppo = { ...c.ppo, lr: v })),
-  clipRange: numberField('clip', 'clip range', real(0.01, 1, 0.01), (c) => c.ppo.clipRange, (c, v) => (c.ppo = { ...c.ppo, clipRange: v })),
-  rolloutsPerIteration: numberField('rollouts', 'rollouts per iteration', int(2, 256), (c) => c.ppo.rolloutsPerIteration, (c, v) => (c.ppo = { ...c.ppo, rolloutsPerIteration: v })),
-  epochs: numberField('epochs', 'epochs per iteration', int(1, 8), (c) => c.ppo.epochs, (c, v) => (c.ppo = { ...c.ppo, epochs: v })),
-  temperature: numberField('temp', 'sampling temperature', real(0.1, 3, 0.05), (c) => c.ppo.temperature, (c, v) => (c.ppo = { ...c.ppo, temperature: v })),
-} as const;
-
-export type LivePpoKey = keyof typeof PPO_FIELDS;
 
 export const ANNOTATOR_FIELDS = {
   preset: choiceField('annotator', 'annotator preset', ANNOTATOR_PRESET_NAMES, (c) => c.annotator.preset, (c, v) => (c.annotator = { ...c.annotator, preset: v })),
@@ -191,9 +150,21 @@ export const URL_FIELDS: readonly UrlField[] = [
     },
     format: (v) => v ?? '',
   } satisfies UrlField<BackendName | null>,
-  ...Object.values(PPO_FIELDS),
+  {
+    key: 'methods',
+    label: 'methods',
+    get: (c) => c.methods.enabled,
+    set: (c, v) => (c.methods = { ...c.methods, enabled: v }),
+    parse: (raw) => {
+      const names = raw.split(',').map((m) => m.trim().toLowerCase()).filter((m) => m !== '');
+      return names.length > 0 && names.every((m) => /^[a-z-]+$/.test(m)) ? { ok: true, value: [...new Set(names)] } : { ok: false, why: 'use method names separated by commas, e.g. ppo,grpo' };
+    },
+    format: (v) => v.join(','),
+  } satisfies UrlField<string[]>,
   ...Object.values(REWARD_FIELDS),
   numberField('candidates', 'candidates per pair', int(2, 8), (c) => c.pairs.candidates, (c, v) => (c.pairs = { ...c.pairs, candidates: v })),
+  choiceField('selection', 'pair selection', PAIR_SELECTIONS, (c) => c.pairs.selection, (c, v) => (c.pairs = { ...c.pairs, selection: v })),
+  numberField('warmup', 'labels before disagreement selection', int(0, 10_000), (c) => c.pairs.warmupLabels, (c, v) => (c.pairs = { ...c.pairs, warmupLabels: v })),
   ...Object.values(ANNOTATOR_FIELDS),
 ];
 
@@ -213,6 +184,7 @@ export function parseRunConfig(search: string): ParsedRunConfig {
   const params = new URLSearchParams(search);
   const config = defaultRunConfig();
   const problems: string[] = [];
+  for (const [key, value] of params) if (key.includes('.')) config.methods.params[key] = value;
   for (const field of URL_FIELDS) {
     const raw = params.get(field.key);
     if (raw === null) continue;
@@ -233,6 +205,8 @@ export function parseRunConfig(search: string): ParsedRunConfig {
 export function runConfigSearch(config: RunConfig, base = ''): string {
   const params = new URLSearchParams(base);
   const defaults = DEFAULT_RUN_CONFIG;
+  for (const key of [...params.keys()]) if (key.includes('.')) params.delete(key);
+  for (const [key, value] of Object.entries(config.methods.params)) params.set(key, value);
   for (const field of URL_FIELDS) {
     params.delete(field.key);
     const value = field.get(config);

@@ -7,26 +7,31 @@
 //
 // The whole InstructGPT loop travels through here:
 //   step 2 (preferences):  pair events -> label / skip / editLabels -> labelled + rewardModel events
-//   step 3 (PPO):          setTraining / step / reset / setPpoConfig -> iteration, runState, strip events
-//   autopilot and gold:    setAnnotator / annotate -> gold events
+//   step 3 (methods):      setMethods / setTraining / step / reset / runMethod / setMethodConfig
+//                          -> iteration (named metrics per method), methodState, runState, strip events
+//   autopilot and gold:    setAnnotator / annotate -> gold events (every method on the same prompts)
 // Types only plus a few constants: the UI may import this file, it never pulls in tfjs (the engine
-// types below are `import type`, erased at build time).
+// types below are `import type`, erased at build time). Domain settings live in config; the
+// protocol imports config, never the reverse.
+import type { FieldValue } from '../config/fields';
 import type { ModelConfig } from '../config/model';
-import type { PpoConfig } from '../config/ppo';
-import type { AnnotatorPreset, TieRule } from '../rl/annotators';
-import type { PpoMetrics } from '../rl/ppo';
+import type { AnnotatorSettings, BackendName, PairSettings, RewardSettings } from '../config/run';
+import type { MethodName } from '../rl/methods/registry';
+import type { MethodDescriptor, RolloutSample } from '../rl/methods/types';
 import type { Choice, Label } from '../rl/preferences';
+import type { Evaluation, LabelEdit, RewardFit, StripRow, Verdict } from '../rl/run';
 
 export type { Choice, Label, LabelSource } from '../rl/preferences';
-export type { KlControl, PpoConfig } from '../config/ppo';
+export type { FieldSpec, FieldValue, NumberRule } from '../config/fields';
+export type { AnnotatorSettings, BackendName, PairSettings, RewardSettings } from '../config/run';
+export { ANNOTATOR_PRESET_NAMES, BACKEND_NAMES } from '../config/run';
 export type { AnnotatorPreset, TieRule } from '../rl/annotators';
+export type { MethodName } from '../rl/methods/registry';
+export type { ChartSpec, MethodDescriptor, MethodKind, RolloutSample } from '../rl/methods/types';
+export type { LabelEdit, StripRow, Verdict } from '../rl/run';
 
 /** Bumped whenever a message changes shape; the worker refuses an `init` from another version. */
-export const PROTOCOL_VERSION = 2;
-
-/** TensorFlow.js backends in the order they are tried by default (fastest first on real hardware). */
-export const BACKEND_NAMES = ['webgpu', 'wasm', 'webgl', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
+export const PROTOCOL_VERSION = 3;
 
 /** How each backend is called on the page. */
 export const BACKEND_LABELS: Record<BackendName, string> = {
@@ -35,45 +40,6 @@ export const BACKEND_LABELS: Record<BackendName, string> = {
   webgl: 'WebGL',
   cpu: 'CPU',
 };
-
-export function isBackendName(value: string): value is BackendName {
-  return (BACKEND_NAMES as readonly string[]).includes(value);
-}
-
-/** The simulated annotators' presets (src/lib/rl/annotators.ts), listed here so the UI and the URL
- *  table can name them without importing the lexicon. The type below fails to compile if the
- *  engine gains a preset this list lacks. */
-export const ANNOTATOR_PRESET_NAMES = ['positive', 'negative', 'shorter', 'mentions', 'fewer-repeats'] as const satisfies readonly AnnotatorPreset[];
-export type PresetListComplete = [Exclude<AnnotatorPreset, (typeof ANNOTATOR_PRESET_NAMES)[number]>] extends [never] ? true : never;
-export const PRESET_LIST_COMPLETE: PresetListComplete = true;
-
-/**
- * PPO metrics in the order of the Float32Array of an `iteration` event (TRL's names). The two
- * types below fail to compile if PpoMetrics gains or loses a field this list does not follow.
- */
-export const PPO_METRIC_KEYS = [
-  'iteration',
-  'objective/scores',
-  'objective/rlhf_reward',
-  'objective/non_score_reward',
-  'objective/kl',
-  'objective/kl_k3',
-  'objective/kl_coef',
-  'objective/entropy',
-  'policy/approxkl_avg',
-  'policy/clipfrac_avg',
-  'loss/policy_avg',
-  'loss/value_avg',
-  'val/clipfrac_avg',
-  'val/ratio',
-  'completion/length',
-  'completion/finished',
-  'completion/distinct',
-  'seconds',
-] as const satisfies readonly (keyof PpoMetrics)[];
-export type PpoMetricKey = (typeof PPO_METRIC_KEYS)[number];
-export type MetricListComplete = [Exclude<keyof PpoMetrics, PpoMetricKey>] extends [never] ? true : never;
-export const METRIC_LIST_COMPLETE: MetricListComplete = true;
 
 /** What the page shows about the loaded model. */
 export interface ModelInfo {
@@ -85,40 +51,25 @@ export interface ModelInfo {
   validationLoss: number | null;
 }
 
-/** Reward-model settings the page may change (the rest are DEFAULT_REWARD). */
-export interface RewardSettings {
-  /** Bradley-Terry steps after each batch of new labels. */
-  incrementalSteps: number;
-  /** Steps of a full background refit from the base model. */
-  refitSteps: number;
-  /** A background refit starts every this many labels; 0: only when asked (or after edits). */
-  refitEvery: number;
-  /** Members of the reward-model ensemble; 2 or more turns on disagreement-based pair selection. */
-  ensembleSize: number;
-}
-
-/** How pairs to label are made. */
-export interface PairSettings {
-  /** Completions sampled per prompt; the pair shown is chosen among them (DESIGN.md: 4 to 6). */
-  candidates: number;
-  /** Pairs the worker keeps sent and unanswered: the one on screen plus the ones ready behind it. */
-  buffer: number;
-}
-
-/** The simulated annotator behind autopilot and the gold curves. */
-export interface AnnotatorSettings {
-  preset: AnnotatorPreset;
-  /** Target word of the 'mentions' preset; ignored by the others. */
-  word: string;
-  /** Probability that an A/B answer is flipped, in [0, 0.5]. */
-  noise: number;
-  tieRule: TieRule;
-}
-
+/** A preset of the simulated annotator, as the page lists it. */
 export interface PresetInfo {
-  name: AnnotatorPreset;
+  name: AnnotatorSettings['preset'];
   description: string;
   needsWord: boolean;
+}
+
+/** A method as the page knows it: its descriptor (fields, charts) and the settings it runs with. */
+export interface MethodInfo extends MethodDescriptor {
+  name: MethodName;
+  config: Record<string, FieldValue>;
+}
+
+/** Which methods train and with what settings: raw address values, checked by the worker against each field's rule. */
+export interface MethodRequest {
+  /** Method names in the order picked (unknown names are reported, not fatal). */
+  enabled: string[];
+  /** Address parameters `method.field` -> raw text. */
+  params: Record<string, string>;
 }
 
 /** A pair of completions of one prompt, offered for a label. */
@@ -131,42 +82,18 @@ export interface PairOffer {
   /** Completion texts; " …" ends one that hit the token budget. */
   a: string;
   b: string;
-  /** The model that sampled it: the base model, or the PPO policy after `iteration` iterations. */
-  from: 'base' | 'policy';
-  iteration: number;
+  /** The model that sampled it: the base model, or the policy of method `from` after `steps` steps. */
+  from: 'base' | MethodName;
+  steps: number;
   /** How the pair was chosen among the candidates: most different words, or ensemble disagreement. */
   strategy: 'diverse' | 'disagree';
   candidates: number;
 }
 
-/** What the reward model thinks of a labelled pair, before and after learning from the label. */
-export interface Verdict {
-  labelId: string;
-  choice: Choice;
-  /** P(A > B) under Bradley-Terry before this label was learned (a prediction on an unseen pair). */
-  pBefore: number;
-  /** P(A > B) after the update. */
-  pAfter: number;
-  /** Raw RM scores r(x, A) and r(x, B) after the update: pAfter = sigmoid(scoreA - scoreB). */
-  scoreA: number;
-  scoreB: number;
-  /** Whether the RM agreed with the label (a tie: P within 0.5 +- 0.1); null for a skip. */
-  agreedBefore: boolean | null;
-  agreedAfter: boolean | null;
-}
-
 /** The reward model's state after an update, a refit or an edit of the labels. */
-export interface RewardMetrics {
+export interface RewardMetrics extends RewardFit {
   /** Sequence number of this report (x axis of the reward-model chart). */
   update: number;
-  /** Labels it trains on (A, B and ties). */
-  labels: number;
-  /** Mean Bradley-Terry loss over all labels (NaN with no labels). */
-  loss: number;
-  /** Share of the labels it orders as labelled (NaN with no labels). */
-  accuracy: number;
-  /** Gradient steps since the last reset. */
-  steps: number;
   /** What produced this report. */
   cause: 'labels' | 'edit' | 'refit';
 }
@@ -178,22 +105,6 @@ export interface RefitProgress {
   loss: number;
   /** Labels in the snapshot being fitted. */
   labels: number;
-}
-
-/** One row of the sample strip: the same prompt, the base model and the policy, with RM scores. */
-export interface StripRow {
-  prompt: string;
-  base: string;
-  policy: string;
-  baseScore: number;
-  policyScore: number;
-}
-
-/** A rollout shown beside an iteration's metrics. */
-export interface RolloutSample {
-  prompt: string;
-  completion: string;
-  score: number;
 }
 
 // ---- UI thread -> worker ----
@@ -208,8 +119,8 @@ export interface InitRequest {
   backend?: BackendName;
   /** The run seed: every random draw derives from it. Defaults to 1. */
   seed?: number;
-  /** Absent: DEFAULT_PPO and the defaults of the page's URL table. */
-  ppo?: PpoConfig;
+  /** Absent: PPO alone, every method at its defaults. */
+  methods?: MethodRequest;
   reward?: RewardSettings;
   pairs?: PairSettings;
 }
@@ -250,12 +161,6 @@ export interface SkipMessage {
   pairId: number;
 }
 
-/** A label changed (a new choice), removed, or the whole list replaced (restore, import, clear). */
-export type LabelEdit =
-  | { op: 'change'; id: string; choice: Exclude<Choice, 'skip'> }
-  | { op: 'remove'; id: string }
-  | { op: 'replace'; labels: Label[] };
-
 export interface EditLabelsRequest {
   type: 'editLabels';
   requestId: number;
@@ -282,28 +187,49 @@ export interface RefitMessage {
   run: boolean;
 }
 
-/** Train (true) or Pause (false): takes effect before the next PPO iteration. */
+/** Train (true) or Pause (false) the enabled online methods: takes effect before their next iteration. */
 export interface SetTrainingMessage {
   type: 'setTraining';
   running: boolean;
 }
 
-/** One PPO iteration; the reply comes when it is done. */
+/** One iteration of every enabled online method; the reply comes when all are done. */
 export interface StepRequest {
   type: 'step';
   requestId: number;
 }
 
-/** Back to the base policy: PPO state and its curves are dropped; labels and the RM are kept. */
+/** Back to the base policy for every method (or one): their state and curves are dropped; labels and the RM are kept. */
 export interface ResetRequest {
   type: 'reset';
   requestId: number;
+  method?: MethodName;
 }
 
-/** Live hyperparameters: applied before the next PPO iteration. */
-export interface SetPpoConfigMessage {
-  type: 'setPpoConfig';
-  patch: Partial<PpoConfig>;
+/** Which methods train on the labels, in the order picked (the reply lists them as the worker holds them). */
+export interface SetMethodsRequest {
+  type: 'setMethods';
+  requestId: number;
+  enabled: MethodName[];
+}
+
+/** Runs an offline or rerank method (DPO, SFT, best-of-N) on the current labels, from the start; progress comes as methodState events. */
+export interface RunMethodMessage {
+  type: 'runMethod';
+  method: MethodName;
+}
+
+/** Stops an offline or rerank method's run where it is (what it trained so far is kept). */
+export interface CancelMethodMessage {
+  type: 'cancelMethod';
+  method: MethodName;
+}
+
+/** Live settings of one method, already checked by the field rules: applied before its next step. */
+export interface SetMethodConfigMessage {
+  type: 'setMethodConfig';
+  method: MethodName;
+  patch: Record<string, FieldValue>;
 }
 
 /** The simulated annotator for autopilot and the gold curves (null: off, no gold evaluation). */
@@ -335,7 +261,10 @@ export type ToWorker =
   | SetTrainingMessage
   | StepRequest
   | ResetRequest
-  | SetPpoConfigMessage
+  | SetMethodsRequest
+  | RunMethodMessage
+  | CancelMethodMessage
+  | SetMethodConfigMessage
   | SetAnnotatorRequest
   | AnnotateRequest;
 
@@ -348,8 +277,12 @@ export interface ReadyReply {
   /** For every backend, why it was or was not chosen. */
   reasons: Record<BackendName, string>;
   modelInfo: ModelInfo;
-  /** The PPO config the run starts with. */
-  ppo: PpoConfig;
+  /** Every method of the registry with the settings the run starts with. */
+  methods: MethodInfo[];
+  /** The enabled methods, in order. */
+  enabled: MethodName[];
+  /** Method settings or names in the request that were refused (the default was kept), one line each. */
+  problems: string[];
   presets: PresetInfo[];
 }
 
@@ -405,12 +338,19 @@ export interface ImportedReply {
 export interface SteppedReply {
   type: 'stepped';
   requestId: number;
-  iteration: number;
+  /** Steps of each method that has a trainer. */
+  steps: Partial<Record<MethodName, number>>;
 }
 
 export interface ResetDoneReply {
   type: 'resetDone';
   requestId: number;
+}
+
+export interface MethodsSetReply {
+  type: 'methodsSet';
+  requestId: number;
+  enabled: MethodName[];
 }
 
 export interface AnnotatorSetReply {
@@ -442,6 +382,7 @@ export type WorkerReply =
   | ImportedReply
   | SteppedReply
   | ResetDoneReply
+  | MethodsSetReply
   | AnnotatorSetReply
   | AnnotationReply;
 
@@ -451,6 +392,12 @@ export type WorkerReply =
 export interface PairEvent {
   type: 'pair';
   pair: PairOffer;
+}
+
+/** Pairs sent earlier whose policy has trained since: the page drops them (the worker sends fresh ones). */
+export interface PairsWithdrawnEvent {
+  type: 'pairsWithdrawn';
+  ids: number[];
 }
 
 /** The reward model changed (labels, edits, refit). */
@@ -467,53 +414,67 @@ export interface RefitEvent {
   outcome?: 'done' | 'cancelled' | 'restarted';
 }
 
-/** One PPO iteration finished. `metrics[i]` is PPO_METRIC_KEYS[i]; its buffer is transferred. */
+/** One step of a method finished: its metrics by name (the names its spec's charts use). */
 export interface IterationEvent {
   type: 'iteration';
-  metrics: Float32Array;
+  method: MethodName;
+  /** The method's steps after this one. */
+  step: number;
+  metrics: Record<string, number>;
   samples: RolloutSample[];
 }
 
-/** Whether PPO is training; `reason` says why it stopped on its own (KL guard, rollback, error). */
+/** Whether the online methods are training; `reason` says why they stopped on their own (KL guard, rollback, error). */
 export interface RunStateEvent {
   type: 'runState';
   running: boolean;
-  /** Iterations done since the last reset. */
-  iteration: number;
+  /** Steps of each method that has a trainer. */
+  steps: Partial<Record<MethodName, number>>;
   reason?: string;
 }
 
-/** The PPO config now in force (after setPpoConfig), from iteration `fromIteration` + 1 on. */
-export interface PpoConfigEvent {
-  type: 'ppoConfig';
-  config: PpoConfig;
-  fromIteration: number;
+/** An offline or rerank method's run: its progress, and how it ended. */
+export interface MethodStateEvent {
+  type: 'methodState';
+  method: MethodName;
+  /** Steps done of `total`; running: a run is in progress. */
+  step: number;
+  total: number | null;
+  running: boolean;
+  /** Why the run ended, when it just ended. */
+  outcome?: 'done' | 'cancelled' | 'failed';
+  /** The labels it was trained on are older than the labels now held. */
+  stale: boolean;
 }
 
-/** The sample strip: fixed prompts, base vs the current policy (same random stream), RM scores. */
+/** A method's settings now in force (after setMethodConfig), from its step `fromStep` + 1 on. */
+export interface MethodConfigEvent {
+  type: 'methodConfig';
+  method: MethodName;
+  config: Record<string, FieldValue>;
+  fromStep: number;
+}
+
+/** The sample strip: fixed prompts, the base model and every method (same random stream), RM scores. */
 export interface StripEvent {
   type: 'strip';
-  iteration: number;
   rows: StripRow[];
 }
 
-/** Gold evaluation on held-out prompts with the simulated annotator's hidden preference. */
+/** One method judged on the held-out prompts (Evaluation without the completions). */
+export type GoldResult = Omit<Evaluation, 'completions'>;
+
+/** Gold evaluation on held-out prompts with the simulated annotator's hidden preference: every method that has a trainer, on the same prompts. */
 export interface GoldEvent {
   type: 'gold';
-  iteration: number;
-  /** Mean gold score of the policy's completions. */
-  goldScore: number;
-  /** Of the base model's completions of the same prompts (the reference line). */
-  baseGoldScore: number;
-  /** P(policy beats base) + P(tie)/2 under the gold score. */
-  winRate: number;
+  results: GoldResult[];
   prompts: number;
 }
 
-/** An iteration hit NaN/Inf and was rolled back; the models are as before it. Training pauses. */
+/** A step hit NaN/Inf and was rolled back; the models are as before it. Training pauses. */
 export interface RolledBackEvent {
   type: 'rolledBack';
-  iteration: number;
+  method: MethodName;
   message: string;
 }
 
@@ -525,11 +486,13 @@ export interface WarningEvent {
 
 export type WorkerEvent =
   | PairEvent
+  | PairsWithdrawnEvent
   | RewardModelEvent
   | RefitEvent
   | IterationEvent
   | RunStateEvent
-  | PpoConfigEvent
+  | MethodStateEvent
+  | MethodConfigEvent
   | StripEvent
   | GoldEvent
   | RolledBackEvent
@@ -548,6 +511,7 @@ export interface ReplyTo {
   importLabels: ImportedReply;
   step: SteppedReply;
   reset: ResetDoneReply;
+  setMethods: MethodsSetReply;
   setAnnotator: AnnotatorSetReply;
   annotate: AnnotationReply;
 }
@@ -566,6 +530,7 @@ export const REPLY_TYPE: { [K in keyof ReplyTo]: ReplyTo[K]['type'] } = {
   importLabels: 'imported',
   step: 'stepped',
   reset: 'resetDone',
+  setMethods: 'methodsSet',
   setAnnotator: 'annotatorSet',
   annotate: 'annotation',
 };

@@ -14,6 +14,7 @@
 // Import accepts any other extra fields and ignores them; the implicit-prompt and conversational
 // (list of messages) TRL layouts are rejected line by line as wrong types.
 import { hashSeed } from '../math/rng';
+import { sigmoid } from '../math/stats';
 
 export type Choice = 'A' | 'B' | 'tie' | 'skip';
 export type LabelSource = 'human' | 'simulated';
@@ -176,6 +177,14 @@ export interface ComparisonPair {
 
 /** Weight of each of a tie's two orderings. */
 export const TIE_WEIGHT = 0.5;
+
+/** A tie counts as matched when the reward model's P(A > B) is within 0.5 +- this. */
+export const TIE_BAND = 0.1;
+
+/** Whether a reward model with Bradley-Terry logit `d` = r(chosen) - r(rejected) agrees with a pair of `weight` (a tie: weight < 1). */
+export function pairAgrees(weight: number, d: number): boolean {
+  return weight < 1 ? Math.abs(sigmoid(d) - 0.5) <= TIE_BAND : d > 0;
+}
 
 const PAIRS_OF: Readonly<Record<Choice, (l: Label) => ComparisonPair[]>> = {
   A: (l) => [{ prompt: l.prompt, chosen: l.completionA, rejected: l.completionB, weight: 1 }],

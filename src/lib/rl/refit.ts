@@ -1,16 +1,17 @@
 // A full refit of the reward model that runs in slices between other work. RewardModel.refit runs
 // all its steps in one call, which would keep the worker from answering clicks for ~20 s on WASM,
-// so the worker fits a fresh copy (a "shadow" model, beside the one PPO scores with) through
+// so the run fits a fresh copy (a "shadow" model, beside the one PPO scores with) through
 // RewardModel.startRefit, a few steps per slice: the same steps, batches and bootstrap members as
-// a refit in one call. When the steps are done the controller swaps the shadow in (Session.adoptRefit).
-import type { RewardConfig } from '../lib/config/reward';
-import type { Tokenizer } from '../lib/data/tokenizer';
-import type { Rng } from '../lib/math/rng';
-import type { Gpt } from '../lib/model/gpt';
-import { comparisonPairs, type Label } from '../lib/rl/preferences';
-import { RewardModel, type RefitRun } from '../lib/rl/reward-model';
+// a refit in one call. When the steps are done the run swaps the shadow in (Run.adoptRefit); the
+// headless experiment runs the same job to the end in one go (Run.refitNow).
+import type { RewardConfig } from '../config/reward';
+import type { Tokenizer } from '../data/tokenizer';
+import type { Rng } from '../math/rng';
+import type { Gpt } from '../model/gpt';
+import { comparisonPairs, type Label } from './preferences';
+import { RewardModel, type RefitRun } from './reward-model';
 
-export class BackgroundRefit {
+export class RefitJob {
   /** Ids of the labels it fits: labels added later are learned incrementally when it is adopted. */
   readonly labelIds: ReadonlySet<string>;
   readonly labels: number;

@@ -15,21 +15,14 @@ import { cloneGpt, completionScore, ensureScalarHead, HEAD_BIAS, HEAD_WEIGHT } f
 import { AdamW } from '../model/optim';
 import { logSigmoid } from '../model/ops';
 import { disposeParams } from '../model/params';
-import type { ComparisonPair } from './preferences';
+import type { Scorer } from './methods/types';
+import { pairAgrees, type ComparisonPair } from './preferences';
 import { encodeBatch } from './sequences';
 
 /** Bradley-Terry loss: weighted mean of -log sigmoid(r_chosen - r_rejected). Call inside tidy. */
 export function bradleyTerryLoss(chosen: tf.Tensor1D, rejected: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
   const nll = tf.neg(logSigmoid(tf.sub(chosen, rejected))); // (B,)
   return tf.div(tf.sum(tf.mul(nll, weights)), tf.sum(weights)) as tf.Scalar;
-}
-
-export interface RewardMetrics {
-  /** Mean BT loss of the last step(s). */
-  loss: number;
-  /** Share of the labelled pairs the RM orders as labelled (weighted; a tie counts as right when |d| is small). */
-  labelAccuracy: number;
-  steps: number;
 }
 
 /** Scores of a batch: per-member raw scores and the normalised ensemble mean. */
@@ -213,9 +206,9 @@ export class RewardModel {
 
   /**
    * Accuracy on comparison pairs: the weighted share ordered as labelled. A tie pair (weight < 1)
-   * counts as correct when the RM's P(chosen > rejected) is within 0.5 +- `tieBand`.
+   * counts as correct when the RM's P(chosen > rejected) is within 0.5 +- TIE_BAND (pairAgrees).
    */
-  async accuracy(pairs: readonly ComparisonPair[], tieBand = 0.1): Promise<number> {
+  async accuracy(pairs: readonly ComparisonPair[]): Promise<number> {
     if (pairs.length === 0) return NaN;
     const { scores } = await this.score([...pairs.map((p) => p.prompt), ...pairs.map((p) => p.prompt)], [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)]);
     const n = pairs.length;
@@ -223,16 +216,14 @@ export class RewardModel {
     let total = 0;
     pairs.forEach((p, i) => {
       const d = (scores[i] - scores[n + i]) * this.norm.std; // back to raw units for the BT probability
-      const prob = 1 / (1 + Math.exp(-d));
-      const ok = p.weight < 1 ? Math.abs(prob - 0.5) <= tieBand : d > 0;
-      right += p.weight * (ok ? 1 : 0);
+      right += p.weight * (pairAgrees(p.weight, d) ? 1 : 0);
       total += p.weight;
     });
     return right / total;
   }
 
   /** A scorer function for best-of-N and PPO: normalised scores. */
-  scorer(): (prompts: string[], completions: string[]) => Promise<number[]> {
+  scorer(): Scorer {
     return async (prompts, completions) => (await this.score(prompts, completions)).scores;
   }
 

@@ -3,12 +3,16 @@
 // sent) and the experiment read everything else from the spec.
 import { BEST_OF_N } from './best-of-n';
 import { DPO } from './dpo';
+import { GRPO } from './grpo';
 import { PPO } from './ppo';
+import { RLOO } from './rloo';
 import { SFT } from './sft';
 import type { MethodDescriptor, MethodSpec } from './types';
 
 export const METHODS = {
   ppo: PPO,
+  grpo: GRPO,
+  rloo: RLOO,
   dpo: DPO,
   sft: SFT,
   'best-of-n': BEST_OF_N,

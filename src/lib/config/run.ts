@@ -1,0 +1,71 @@
+// The domain settings of a run that the page, the worker and the experiment share: how the reward
+// model learns on the page, how pairs are chosen, who the simulated annotator is, which backends
+// exist. The protocol imports these; config never imports the protocol.
+import type { AnnotatorPreset, TieRule } from '../rl/annotators';
+import { DEFAULT_REWARD } from './reward';
+
+/** TensorFlow.js backends in the order they are tried by default (fastest first on real hardware). */
+export const BACKEND_NAMES = ['webgpu', 'wasm', 'webgl', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** The simulated annotators' presets (src/lib/rl/annotators.ts), listed here so the UI and the URL
+ *  table can name them without importing the lexicon. The type below fails to compile if the
+ *  engine gains a preset this list lacks. */
+export const ANNOTATOR_PRESET_NAMES = ['positive', 'negative', 'shorter', 'mentions', 'fewer-repeats'] as const satisfies readonly AnnotatorPreset[];
+export type PresetListComplete = [Exclude<AnnotatorPreset, (typeof ANNOTATOR_PRESET_NAMES)[number]>] extends [never] ? true : never;
+export const PRESET_LIST_COMPLETE: PresetListComplete = true;
+
+/** Reward-model settings the page may change (the rest are DEFAULT_REWARD). */
+export interface RewardSettings {
+  /** Bradley-Terry steps after each new label. */
+  incrementalSteps: number;
+  /** Steps of a full refit from the base model. */
+  refitSteps: number;
+  /** A refit starts every this many labels; 0: only when asked (or after edits). */
+  refitEvery: number;
+  /** Members of the reward-model ensemble (bootstrap resamples). */
+  ensembleSize: number;
+}
+
+/** How the two completions of a pair are chosen among `candidates` samples of one prompt. */
+export type PairSelection = 'most-different' | 'disagreement';
+
+/** How pairs to label are made. */
+export interface PairSettings {
+  /** Completions sampled per prompt; the pair shown is chosen among them (DESIGN.md: 4 to 6). */
+  candidates: number;
+  /** Pairs the worker keeps sent and unanswered: the one on screen plus the ones ready behind it. */
+  buffer: number;
+  selection: PairSelection;
+  /** Labels chosen by "most different" before the disagreement ensemble takes over. */
+  warmupLabels: number;
+  /** The disagreement ensemble is refitted every this many labels. */
+  selectionRound: number;
+}
+
+/** The simulated annotator behind autopilot and the gold curves. */
+export interface AnnotatorSettings {
+  preset: AnnotatorPreset;
+  /** Target word of the 'mentions' preset; ignored by the others. */
+  word: string;
+  /** Probability that an A/B answer is flipped, in [0, 0.5]. */
+  noise: number;
+  tieRule: TieRule;
+}
+
+/** The reward-model settings the page and the experiment start with. */
+export const DEFAULT_REWARD_SETTINGS: RewardSettings = {
+  incrementalSteps: DEFAULT_REWARD.incrementalSteps,
+  refitSteps: DEFAULT_REWARD.refitSteps,
+  refitEvery: 25, // a refit (~20 s on WASM, in the background) lifts held-out RM accuracy at 50 labels from 0.755 (incremental steps only) to 0.814, 3 seeds
+  ensembleSize: DEFAULT_REWARD.ensembleSize,
+};
+
+/** How the page and the experiment choose pairs (one rule for both). */
+export const DEFAULT_PAIRS: PairSettings = {
+  candidates: 6, // prototype2 used K=6 for disagreement, 4 for most-different
+  buffer: 3, // the pair on screen and two ready behind it: a click never waits for sampling
+  selection: 'disagreement', // measured in the page's own loop: see warmupLabels
+  warmupLabels: 25, // the experiment's loop before the run was shared: 0.768 after 10 warm-up labels, 0.817 after 25, 0.813 after 40, 0.814 all most-different
+  selectionRound: 5, // prototype2's rounds of 5
+};

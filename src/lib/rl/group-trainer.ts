@@ -1,0 +1,301 @@
+// What the group-baseline methods share (methods/grpo.ts, methods/rloo.ts): a trainable policy and
+// a frozen reference copied from the base model, one AdamW, and the steps of TRL's GRPOTrainer and
+// RLOOTrainer that do not depend on the method:
+//   1. rollouts: G completions for each of P prompts from the current policy (TRL's RepeatSampler)
+//   2. log-probs of the sampled tokens under the policy (with entropy) and the frozen reference
+//   3. scores from the reward model, minus the truncation penalty for a completion without EOS
+//   5. optimisation passes over the batch (TRL's num_iterations), rolled back as one unit on NaN/Inf
+//   6. metrics, the beta controller (ours: TRL's beta is fixed) and the KL guard
+// A method adds step 4 (its advantages, group-math.ts) and its loss, and writes its step() as
+// these numbered steps. There is no critic: the group is the baseline.
+import * as tf from '@tensorflow/tfjs-core';
+import type { FieldSpec, FieldValue } from '../config/fields';
+import { real } from '../config/fields';
+import type { KlControl } from '../config/ppo';
+import type { Rng } from '../math/rng';
+import { mean } from '../math/stats';
+import { Checkpoint } from '../model/checkpoint';
+import type { Gpt } from '../model/gpt';
+import { cloneGpt } from '../model/heads';
+import { completionLogProbs } from '../model/lm';
+import { AdamW, NonFiniteError } from '../model/optim';
+import { disposeParams } from '../model/params';
+import { sampleCompletions } from '../model/sample';
+import { patchConfig, sampleTexts } from './methods/common';
+import { RolledBackError, type MethodContext, type StepResult, type Trainer } from './methods/types';
+import { adaptKlCoef, grid, tokenKl, type Grid } from './ppo-math';
+import { completionText } from './sequences';
+
+/** The settings every group method has; names follow TRL's GRPOConfig / RLOOConfig where it has them. */
+export interface GroupConfig {
+  /** Distinct prompt draws per iteration (P). */
+  promptsPerIteration: number;
+  /** Completions per prompt (G; TRL's num_generations). */
+  groupSize: number;
+  /** Optimisation passes over each iteration's batch (TRL's num_iterations, mu in the paper). */
+  passes: number;
+  /** AdamW learning rate of the policy. */
+  lr: number;
+  /** The ratio is clipped to [1 - epsilon, 1 + epsilon] (TRL's epsilon). */
+  epsilon: number;
+  /** Sampling temperature; log-probs are computed at the same temperature (as TRL does). */
+  temperature: number;
+  /** fixed: beta stays as set (TRL). adaptive: beta is steered toward targetKl (ours, as PPO's). */
+  klControl: KlControl;
+  /** The KL coefficient at the start, and always when fixed; the adaptive controller never goes below it. */
+  beta: number;
+  /** Target KL per sequence (nats, summed k1) of the adaptive controller. */
+  targetKl: number;
+  /** Iterations over which the adaptive controller closes the gap. */
+  klHorizon: number;
+  /** Subtracted from the score of a completion that never produced EOS. */
+  truncationPenalty: number;
+  /** KL guard: stop when the mean KL per sequence of the last 3 iterations exceeds this. */
+  klStop: number;
+  /** Global gradient-norm clip. */
+  maxGradNorm: number;
+}
+
+/** The defaults both methods share; each sets its own group shape, passes, rate and beta. */
+export const GROUP_DEFAULTS = {
+  epsilon: 0.2, // TRL's epsilon (Schulman et al. 2017)
+  temperature: 1, // the policy's own distribution, as the ratio assumes (TRL's default)
+  klControl: 'adaptive', // ours, as PPO's: TRL's beta is fixed; the page's target is KL per sequence <= 5 nats
+  targetKl: 4.5, // PPO's target: fluent text while the reward climbs
+  klHorizon: 5, // PPO's: beta *= 1 + clip(KL/target - 1, +-0.2) / 5 per iteration
+  truncationPenalty: 1, // PPO's: on this tiny model it is what keeps sentences ending
+  klStop: 12, // PPO's: 3x the target, a run that has escaped its KL control
+  maxGradNorm: 1, // PPO's (TRL's max_grad_norm is 1 as well)
+} as const satisfies Partial<GroupConfig>;
+
+/** The fields both methods show with the same reason. */
+export const GROUP_FIELDS: readonly FieldSpec[] = [
+  { kind: 'choice', key: 'klControl', label: 'KL control', choices: ['adaptive', 'fixed'], reason: "TRL's beta is fixed; adaptive is ours (PPO's controller, Ziegler et al. 2019) and keeps KL near the target" },
+  { kind: 'number', key: 'targetKl', label: 'target KL (nats per sequence)', rule: real(0.1, 50, 0.1), reason: "PPO's target: the adaptive controller aims here, under the page's 5 nats" },
+  { kind: 'number', key: 'epsilon', label: 'clip range epsilon', rule: real(0.01, 1, 0.01), reason: "TRL's epsilon: the ratio is clipped to [0.8, 1.2]" },
+  { kind: 'number', key: 'truncationPenalty', label: 'truncation penalty', rule: real(0, 5, 0.1), reason: "PPO's: a completion without EOS scores 1 less, which keeps this tiny model ending its sentences" },
+  { kind: 'number', key: 'temperature', label: 'sampling temperature', rule: real(0.1, 3, 0.05), reason: "1 samples the policy's own distribution, as the ratio assumes (TRL's default)" },
+];
+
+/** One iteration's rollouts, read back to plain arrays. Rows g * G .. g * G + G - 1 are group g. */
+export interface GroupBatch {
+  prompts: string[];
+  completions: string[];
+  /** [B, promptWidth + N] row-major: left-padded prompts, completions right-padded with PAD. */
+  ids: Int32Array;
+  promptWidth: number;
+  finished: boolean[];
+  /** Completion lengths in tokens (EOS included). */
+  lengths: number[];
+  /** Per-token log-probs at sampling [B, N] under the policy and the reference, the mask, the policy's entropy. */
+  logpOld: Grid;
+  logpRef: Grid;
+  mask: Grid;
+  entropy: Grid;
+  /** The reward model's scores, and those minus the truncation penalty (what the methods maximise). */
+  rawScores: number[];
+  scores: number[];
+  /** KL per completion: summed k1 = log pi - log pi_ref over its tokens. */
+  klSeq: number[];
+}
+
+/** The tensors a method's loss reads (each [B, N]), made inside the optimizer's tidy. */
+export interface LossInputs {
+  logp: tf.Tensor2D;
+  logpOld: tf.Tensor2D;
+  logpRef: tf.Tensor2D;
+  mask: tf.Tensor2D;
+}
+
+/** A method's loss on one pass, with scalar statistics to average over the passes. Runs inside tidy. */
+export type LossFn = (inputs: LossInputs) => { loss: tf.Scalar; stats: Record<string, tf.Scalar> };
+
+const KL_GUARD_WINDOW = 3; // iterations averaged by the KL guard, as PPO's
+const SAMPLES_SHOWN = 4; // rollouts returned for display, one per group
+
+/** Sum of each row of a grid. */
+export function rowSums(g: Grid): number[] {
+  return Array.from({ length: g.rows }, (_, b) => g.data.subarray(b * g.cols, (b + 1) * g.cols).reduce((a, x) => a + x, 0));
+}
+
+/** Mean of a grid over the masked-in entries (TRL's masked means of per-token metrics). */
+export function maskedGridMean(g: Grid, mask: Grid): number {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < g.data.length; i++) {
+    s += g.data[i] * mask.data[i];
+    n += mask.data[i];
+  }
+  return s / Math.max(n, 1);
+}
+
+/**
+ * The clipped surrogate (Schulman et al. 2017) as TRL's GRPO and RLOO losses write it:
+ * -min(ratio A, clip(ratio, 1 - eps, 1 + eps) A) per element, with TRL's clip indicators: low when
+ * ratio < 1 - eps with A < 0, high when ratio > 1 + eps with A > 0. Shapes broadcast. Call inside tidy.
+ */
+export function clippedSurrogate(ratio: tf.Tensor, advantages: tf.Tensor, epsilon: number) {
+  const loss = tf.neg(tf.minimum(tf.mul(ratio, advantages), tf.mul(tf.clipByValue(ratio, 1 - epsilon, 1 + epsilon), advantages)));
+  const low = tf.logicalAnd(tf.less(ratio, 1 - epsilon), tf.less(advantages, 0));
+  const high = tf.logicalAnd(tf.greater(ratio, 1 + epsilon), tf.greater(advantages, 0));
+  const f = (x: tf.Tensor) => tf.cast(x, 'float32');
+  return { loss, low: f(low), high: f(high), region: f(tf.logicalOr(low, high)) };
+}
+
+export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
+  readonly policy: Gpt;
+  readonly reference: Gpt;
+  readonly totalSteps = null;
+  readonly analyticKl = null;
+  /** The KL coefficient of the next iteration. */
+  beta: number;
+  private readonly optimizer: AdamW;
+  private iteration = 0;
+  private readonly klHistory: number[] = [];
+
+  /** `title` names the method in errors; the policy and reference are copies of `ctx.base`. */
+  constructor(
+    private readonly title: string,
+    private readonly ctx: MethodContext,
+    protected cfg: C,
+  ) {
+    if (ctx.prompts.length === 0) throw new Error(`${title} needs at least one prompt`);
+    const prefix = title.toLowerCase();
+    this.policy = cloneGpt(ctx.base, `${prefix}-policy`);
+    this.reference = cloneGpt(ctx.base, `${prefix}-reference`, false);
+    this.optimizer = new AdamW(this.policy.params, { lr: cfg.lr, clipNorm: cfg.maxGradNorm });
+    this.beta = cfg.beta;
+  }
+
+  get steps(): number {
+    return this.iteration;
+  }
+
+  get config(): C {
+    return this.cfg;
+  }
+
+  abstract step(): Promise<StepResult>;
+
+  complete(prompts: readonly string[], rng: Rng): Promise<string[]> {
+    return sampleTexts(this.policy, this.ctx.tokenizer, prompts, rng);
+  }
+
+  configure(patch: Record<string, FieldValue>): void {
+    this.cfg = patchConfig(this.cfg, patch);
+    this.optimizer.setLearningRate(this.cfg.lr);
+    if (patch.klControl === 'fixed' || (patch.beta !== undefined && this.cfg.klControl === 'fixed')) this.beta = this.cfg.beta;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    disposeParams(this.policy.params);
+    disposeParams(this.reference.params);
+  }
+
+  /** Steps 1-3 of an iteration, from its own random stream. Throws RolledBackError on a non-finite score. */
+  protected async rollout(): Promise<GroupBatch> {
+    const cfg = this.cfg;
+    const { tokenizer } = this.ctx;
+    const rng = this.ctx.rng.fork(`iteration-${this.iteration}`);
+
+    // 1. rollouts: each of P prompts repeated G times, sampled from the current policy
+    const drawn = Array.from({ length: cfg.promptsPerIteration }, () => rng.pick(this.ctx.prompts));
+    const prompts = drawn.flatMap((p) => Array<string>(cfg.groupSize).fill(p));
+    const rollout = await sampleCompletions(this.policy, prompts.map((p) => tokenizer.encodePrompt(p)), { rng, temperature: cfg.temperature });
+    const completions = rollout.completions.map((c) => completionText(tokenizer, c));
+    const [B, P] = [prompts.length, rollout.promptWidth];
+    const N = rollout.width - P;
+
+    // 2. log-probs of the sampled tokens at the sampling temperature, under the policy and the reference
+    const tensors = tf.tidy(() => {
+      const ids = tf.tensor2d(rollout.ids, [B, rollout.width], 'int32');
+      const pol = completionLogProbs(this.policy, ids, P, cfg.temperature, true);
+      const ref = completionLogProbs(this.reference, ids, P, cfg.temperature);
+      return [pol.perToken, ref.perToken, pol.mask, pol.entropy!]; // each (B, N)
+    });
+    const data = await Promise.all(tensors.map((t) => t.data()));
+    tf.dispose(tensors);
+    const [logpOld, logpRef, mask, entropy] = data.map((d) => grid(d, B, N));
+
+    // 3. scores from the reward model, minus the truncation penalty for rollouts without EOS
+    const rawScores = await this.ctx.scorer(prompts, completions);
+    const scores = rawScores.map((s, b) => s - (rollout.finished[b] ? 0 : cfg.truncationPenalty));
+    if (!scores.every(Number.isFinite)) throw new RolledBackError(this.title, new Error('the reward model returned a non-finite score'));
+    const klSeq = rowSums(tokenKl(logpOld, logpRef, mask, 'k1'));
+    const lengths = rollout.completions.map((c) => c.length);
+    return { prompts, completions, ids: rollout.ids, promptWidth: P, finished: rollout.finished, lengths, logpOld, logpRef, mask, entropy, rawScores, scores, klSeq };
+  }
+
+  /**
+   * 5. `passes` AdamW steps on `loss` over the whole batch; returns the loss and the stats averaged
+   * over the passes. On NaN/Inf the policy and the optimizer go back to before the first pass.
+   */
+  protected async optimise(batch: GroupBatch, loss: LossFn): Promise<Record<string, number>> {
+    const cfg = this.cfg;
+    const { rows: B, cols: N } = batch.mask;
+    const P = batch.promptWidth;
+    const checkpoint = new Checkpoint([...this.policy.params.values(), ...this.optimizer.stateVariables()]);
+    const stepsBefore = this.optimizer.steps;
+    const sums: Record<string, number> = {};
+    const add = (key: string, v: number) => (sums[key] = (sums[key] ?? 0) + v / cfg.passes);
+    try {
+      for (let pass = 0; pass < cfg.passes; pass++) {
+        let kept: Record<string, tf.Scalar> = {};
+        try {
+          const step = await this.optimizer.step(() => {
+            const t = (g: Grid) => tf.tensor2d(g.data, [B, N]);
+            const ids = tf.tensor2d(batch.ids, [B, P + N], 'int32');
+            const logp = completionLogProbs(this.policy, ids, P, cfg.temperature).perToken; // (B, N)
+            const out = loss({ logp, logpOld: t(batch.logpOld), logpRef: t(batch.logpRef), mask: t(batch.mask) });
+            kept = Object.fromEntries(Object.entries(out.stats).map(([k, s]) => [k, tf.keep(s)]));
+            return out.loss;
+          });
+          add('loss', step.loss);
+          for (const [k, s] of Object.entries(kept)) add(k, (await s.data())[0]);
+        } finally {
+          tf.dispose(Object.values(kept));
+        }
+      }
+    } catch (e) {
+      checkpoint.restore();
+      this.optimizer.steps = stepsBefore;
+      throw e instanceof NonFiniteError ? new RolledBackError(this.title, e) : e;
+    } finally {
+      checkpoint.dispose();
+    }
+    return sums;
+  }
+
+  /**
+   * 6. The metrics every group method reports beside its own, then the beta controller on the KL
+   * per sequence, the iteration count and the KL guard.
+   */
+  protected finish(batch: GroupBatch, started: number, own: Record<string, number>): StepResult {
+    const cfg = this.cfg;
+    const klSeq = mean(batch.klSeq);
+    const B = batch.scores.length;
+    const metrics = {
+      iteration: this.iteration + 1,
+      ...own,
+      entropy: maskedGridMean(batch.entropy, batch.mask),
+      beta: this.beta,
+      'kl/sequence': klSeq,
+      'completions/mean_length': mean(batch.lengths),
+      'completions/clipped_ratio': mean(batch.finished.map((f) => (f ? 0 : 1))),
+      'completions/distinct': new Set(batch.completions).size / B,
+      seconds: (Date.now() - started) / 1000,
+    };
+    if (cfg.klControl === 'adaptive') this.beta = Math.max(cfg.beta, adaptKlCoef(this.beta, klSeq, cfg.targetKl, cfg.klHorizon));
+    this.klHistory.push(klSeq);
+    this.iteration += 1;
+    const recent = this.klHistory.slice(-KL_GUARD_WINDOW);
+    const stopReason =
+      recent.length === KL_GUARD_WINDOW && mean(recent) > cfg.klStop
+        ? `KL guard: mean KL of the last ${KL_GUARD_WINDOW} iterations is ${mean(recent).toFixed(1)} nats, above the limit of ${cfg.klStop}`
+        : undefined;
+    const shown = Array.from({ length: Math.min(SAMPLES_SHOWN, B / cfg.groupSize) }, (_, g) => g * cfg.groupSize);
+    const samples = shown.map((b) => ({ prompt: batch.prompts[b], completion: batch.completions[b], score: batch.rawScores[b] }));
+    return { metrics, samples, stopReason };
+  }
+}

@@ -1,0 +1,104 @@
+// GRPO (Shao et al. 2024, DeepSeekMath) as TRL's GRPOTrainer: G completions per prompt, each
+// scored by the reward model; the advantage is the reward against its group's mean, divided by
+// the group's std (scale_rewards); a clipped ratio surrogate per token with a k3 KL penalty to the
+// frozen reference, averaged over every completion token of the batch (TRL's default loss_type
+// "dapo"). No critic. The steps shared with RLOO are in ../group-trainer.ts; the per-group
+// arithmetic in ../group-math.ts.
+import * as tf from '@tensorflow/tfjs-core';
+import { int, real } from '../../config/fields';
+import { mean, std } from '../../math/stats';
+import { groupAdvantages, type ScaleRewards } from '../group-math';
+import { clippedSurrogate, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, type GroupConfig, type LossInputs } from '../group-trainer';
+import { maskedMeanT } from '../ppo-math';
+import { defineMethod } from './common';
+import type { MethodContext, StepResult } from './types';
+
+export interface GrpoConfig extends GroupConfig {
+  /** What r - group mean is divided by: the group's std, the batch's, or nothing (TRL's scale_rewards). */
+  scaleRewards: ScaleRewards;
+}
+
+export const DEFAULT_GRPO: GrpoConfig = {
+  ...GROUP_DEFAULTS,
+  promptsPerIteration: 8, // 8 x 8 = 64 rollouts: PPO's cost per iteration
+  groupSize: 8, // TRL's num_generations; 8 gives a group std worth dividing by (DeepSeekMath used 64)
+  passes: 2, // TRL's num_iterations is 1, where the ratio is always 1 and never clips; 2 as PPO's epochs
+  lr: 3e-4, // PPO's rate
+  beta: 0.05, // TRL's default is 0 (no reference); DeepSeekMath used 0.04. The adaptive controller starts here
+  scaleRewards: 'group', // TRL's default (Shao et al. 2024); 'none' is Dr. GRPO's, 'batch' PPO Lite's
+};
+
+/** GRPO's loss on one pass (TRL's _compute_loss, loss_type "dapo"); `adv` is [B, 1]. Call inside tidy. */
+function grpoLoss({ logp, logpOld, logpRef, mask }: LossInputs, adv: tf.Tensor2D, epsilon: number, beta: number) {
+  const ratio = tf.exp(tf.sub(logp, logpOld)); // (B, N)
+  const surrogate = clippedSurrogate(ratio, adv, epsilon); // (B, N)
+  const logRefRatio = tf.sub(logpRef, logp);
+  const k3 = tf.sub(tf.sub(tf.exp(logRefRatio), logRefRatio), 1); // (B, N): Schulman's k3, as TRL's per_token_kl
+  const perToken = tf.add(surrogate.loss, tf.mul(beta, k3));
+  return {
+    loss: maskedMeanT(perToken, mask), // the sum over the batch's completion tokens / their number
+    stats: {
+      kl: maskedMeanT(k3, mask),
+      'clip_ratio/low_mean': maskedMeanT(surrogate.low, mask),
+      'clip_ratio/high_mean': maskedMeanT(surrogate.high, mask),
+      'clip_ratio/region_mean': maskedMeanT(surrogate.region, mask),
+    },
+  };
+}
+
+export class GrpoTrainer extends GroupTrainer<GrpoConfig> {
+  constructor(ctx: MethodContext, config: GrpoConfig) {
+    super('GRPO', ctx, config);
+  }
+
+  /** One GRPO iteration. Throws RolledBackError (policy unchanged) if any value goes non-finite. */
+  async step(): Promise<StepResult> {
+    const started = Date.now();
+    const cfg = this.cfg;
+    const beta = this.beta;
+
+    // 1-3. G rollouts per prompt, their log-probs under policy and reference, penalised scores
+    const batch = await this.rollout();
+
+    // 4. group-normalised advantages, one per completion, on each of its tokens
+    const { advantages, fracZeroStd } = groupAdvantages(batch.scores, cfg.groupSize, cfg.scaleRewards);
+
+    // 5. passes of the clipped surrogate with the k3 penalty to the reference
+    const train = await this.optimise(batch, (inputs) => grpoLoss(inputs, tf.tensor2d(advantages, [advantages.length, 1]), cfg.epsilon, beta));
+
+    // 6. metrics under TRL's names, beta controller, KL guard
+    return this.finish(batch, started, {
+      reward: mean(batch.scores),
+      reward_std: std(batch.scores, 1),
+      frac_reward_zero_std: fracZeroStd,
+      ...train,
+    });
+  }
+}
+
+export const GRPO = defineMethod<GrpoConfig>({
+  name: 'grpo',
+  title: 'GRPO',
+  kind: 'online',
+  summary: 'samples a group of completions per prompt and pushes each toward those that beat its group mean: no critic, a per-token KL penalty to the base model',
+  source: 'Shao et al. 2024 (DeepSeekMath); TRL GRPOTrainer (loss_type "dapo")',
+  defaults: DEFAULT_GRPO,
+  fields: [
+    { kind: 'number', key: 'beta', label: 'KL coefficient beta', rule: real(0, 2, 0.005), reason: "TRL's default is 0 and fixed; 0.05 (DeepSeekMath 0.04) is where the adaptive controller starts and its floor" },
+    ...GROUP_FIELDS,
+    { kind: 'choice', key: 'scaleRewards', label: 'scale rewards by', choices: ['group', 'batch', 'none'], reason: "TRL's default 'group' (Shao et al.); 'none' is Dr. GRPO's answer to its difficulty bias" },
+    { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's rate" },
+    { kind: 'number', key: 'groupSize', label: 'completions per prompt G', rule: int(2, 64), reason: "TRL's num_generations 8: enough for a group mean and std" },
+    { kind: 'number', key: 'promptsPerIteration', label: 'prompts per iteration', rule: int(1, 64), reason: "8 x 8 = 64 rollouts, PPO's cost per iteration" },
+    { kind: 'number', key: 'passes', label: 'passes per batch', rule: int(1, 8), reason: "TRL's num_iterations is 1 (the ratio never clips); 2 as PPO's epochs" },
+  ],
+  charts: [
+    { title: 'Reward', keys: ['reward', 'reward_std'], explain: "The reward model's mean score of the rollouts (minus the truncation penalty) and its spread: GRPO learns from the spread within each group." },
+    { title: 'KL to the reference', keys: ['kl/sequence', 'kl'], explain: 'Nats per completion (summed k1, what the target and the guard read) and per token (k3, what the loss penalises).' },
+    { title: 'KL coefficient', keys: ['beta'], explain: 'beta of the k3 penalty: the adaptive controller raises it when KL per sequence is above target.' },
+    { title: 'Groups without signal', keys: ['frac_reward_zero_std'], explain: 'Share of completions whose group scored all alike: their advantage is 0 and they teach nothing.' },
+    { title: 'Clipping and entropy', keys: ['clip_ratio/region_mean', 'entropy'], explain: "Share of tokens whose ratio left [1 - epsilon, 1 + epsilon] in the advantage's direction, and the policy's entropy per token." },
+    { title: 'Completions', keys: ['completions/mean_length', 'completions/clipped_ratio', 'completions/distinct'], explain: 'Mean length in tokens, the share cut off without EOS, and the share of distinct rollouts: a collapse shows here first.' },
+  ],
+  create: (ctx, config) => new GrpoTrainer(ctx, config),
+});

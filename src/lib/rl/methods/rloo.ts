@@ -1,0 +1,100 @@
+// RLOO (Ahmadian et al. 2024, "Back to Basics"; Kool et al. 2019) as TRL's RLOOTrainer: K
+// completions per prompt; the sequence's KL to the frozen reference (summed k1) is folded into its
+// reward, r = score - beta * KL; the advantage is r minus the mean of the other K - 1 rewards of
+// its group (the leave-one-out baseline); the loss is the clipped surrogate of the whole sequence's
+// ratio, averaged over sequences. No critic. The steps shared with GRPO are in ../group-trainer.ts;
+// the per-group arithmetic in ../group-math.ts.
+import * as tf from '@tensorflow/tfjs-core';
+import { int, real } from '../../config/fields';
+import { mean, std } from '../../math/stats';
+import { leaveOneOutAdvantages } from '../group-math';
+import { clippedSurrogate, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, maskedGridMean, type GroupConfig, type LossInputs } from '../group-trainer';
+import { tokenKl } from '../ppo-math';
+import { defineMethod } from './common';
+import type { MethodContext, StepResult } from './types';
+
+export interface RlooConfig extends GroupConfig {
+  /** Normalise the advantages over the batch to mean 0, std 1 (TRL's normalize_advantages). */
+  normalizeAdvantages: 'off' | 'on';
+}
+
+export const DEFAULT_RLOO: RlooConfig = {
+  ...GROUP_DEFAULTS,
+  promptsPerIteration: 16, // 16 x 4 = 64 rollouts: PPO's cost per iteration
+  groupSize: 4, // Ahmadian et al.'s k = 4 beat k = 2 (TRL's default num_generations); 4 leaves 16 prompts per batch
+  passes: 2, // TRL's num_iterations is 1, where the ratio is always 1 and never clips; 2 as PPO's epochs
+  lr: 3e-4, // PPO's rate
+  beta: 0.05, // TRL's RLOOConfig default; the adaptive controller starts here
+  normalizeAdvantages: 'off', // TRL's default: the leave-one-out baseline already centres the advantages
+};
+
+/** RLOO's loss on one pass (TRL's _compute_loss): the sequence's ratio, clipped; `adv` is [B]. Call inside tidy. */
+function rlooLoss({ logp, logpOld, mask }: LossInputs, adv: tf.Tensor1D, epsilon: number) {
+  const ratio = tf.exp(tf.sum(tf.mul(tf.sub(logp, logpOld), mask), 1)); // (B): exp(log pi(y|x) - log pi_old(y|x))
+  const surrogate = clippedSurrogate(ratio, adv, epsilon); // (B)
+  return {
+    loss: tf.mean(surrogate.loss) as tf.Scalar,
+    stats: {
+      'clip_ratio/low_mean': tf.mean(surrogate.low) as tf.Scalar,
+      'clip_ratio/high_mean': tf.mean(surrogate.high) as tf.Scalar,
+      'clip_ratio/region_mean': tf.mean(surrogate.region) as tf.Scalar,
+    },
+  };
+}
+
+export class RlooTrainer extends GroupTrainer<RlooConfig> {
+  constructor(ctx: MethodContext, config: RlooConfig) {
+    super('RLOO', ctx, config);
+  }
+
+  /** One RLOO iteration. Throws RolledBackError (policy unchanged) if any value goes non-finite. */
+  async step(): Promise<StepResult> {
+    const started = Date.now();
+    const cfg = this.cfg;
+
+    // 1-3. K rollouts per prompt, their log-probs under policy and reference, penalised scores
+    const batch = await this.rollout();
+
+    // 4. rewards with the sequence KL folded in, leave-one-out advantages
+    const rewards = batch.scores.map((s, b) => s - this.beta * batch.klSeq[b]);
+    const { advantages, fracZeroStd } = leaveOneOutAdvantages(rewards, cfg.groupSize, cfg.normalizeAdvantages === 'on');
+
+    // 5. passes of the clipped sequence-ratio surrogate
+    const train = await this.optimise(batch, (inputs) => rlooLoss(inputs, tf.tensor1d(advantages), cfg.epsilon));
+
+    // 6. metrics under TRL's names (reward without the KL, as TRL logs it), beta controller, KL guard
+    return this.finish(batch, started, {
+      reward: mean(batch.scores),
+      reward_std: std(batch.scores, 1),
+      frac_reward_zero_std: fracZeroStd,
+      kl: maskedGridMean(tokenKl(batch.logpOld, batch.logpRef, batch.mask, 'k1'), batch.mask),
+      ...train,
+    });
+  }
+}
+
+export const RLOO = defineMethod<RlooConfig>({
+  name: 'rloo',
+  title: 'RLOO',
+  kind: 'online',
+  summary: 'samples K completions per prompt and pushes each by how much it beats the mean of the other K - 1: REINFORCE with a leave-one-out baseline, KL folded into the reward',
+  source: 'Ahmadian et al. 2024 (Back to Basics); Kool et al. 2019; TRL RLOOTrainer',
+  defaults: DEFAULT_RLOO,
+  fields: [
+    { kind: 'number', key: 'beta', label: 'KL coefficient beta', rule: real(0, 2, 0.005), reason: "TRL's RLOO default 0.05 (fixed there); where the adaptive controller starts and its floor" },
+    ...GROUP_FIELDS,
+    { kind: 'choice', key: 'normalizeAdvantages', label: 'normalise advantages', choices: ['off', 'on'], reason: "TRL's default off: the leave-one-out baseline already centres them" },
+    { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's rate" },
+    { kind: 'number', key: 'groupSize', label: 'completions per prompt K', rule: int(2, 64), reason: 'Ahmadian et al.: k = 4 beat k = 2 at the same number of prompts' },
+    { kind: 'number', key: 'promptsPerIteration', label: 'prompts per iteration', rule: int(1, 64), reason: "16 x 4 = 64 rollouts, PPO's cost per iteration" },
+    { kind: 'number', key: 'passes', label: 'passes per batch', rule: int(1, 8), reason: "TRL's num_iterations is 1 (the ratio never clips); 2 as PPO's epochs" },
+  ],
+  charts: [
+    { title: 'Reward', keys: ['reward', 'reward_std'], explain: "The reward model's mean score of the rollouts (minus the truncation penalty, before the KL term) and its spread." },
+    { title: 'KL to the reference', keys: ['kl/sequence', 'kl'], explain: 'Nats per completion (summed k1, what is subtracted from the reward times beta) and per token.' },
+    { title: 'KL coefficient', keys: ['beta'], explain: 'beta of the reward penalty: the adaptive controller raises it when KL per sequence is above target.' },
+    { title: 'Clipping and entropy', keys: ['clip_ratio/region_mean', 'entropy'], explain: "Share of completions whose sequence ratio left [1 - epsilon, 1 + epsilon] in the advantage's direction, and the policy's entropy per token." },
+    { title: 'Completions', keys: ['completions/mean_length', 'completions/clipped_ratio', 'completions/distinct'], explain: 'Mean length in tokens, the share cut off without EOS, and the share of distinct rollouts: a collapse shows here first.' },
+  ],
+  create: (ctx, config) => new RlooTrainer(ctx, config),
+});

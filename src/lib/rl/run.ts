@@ -1,0 +1,613 @@
+// One RLHF run: the loop the page runs and `npm run experiment` measures, so every figure in the
+// README describes what the page does (DESIGN.md "One run, two drivers"). It holds
+//   1. the label log and the reward-model service: incremental Bradley-Terry steps per label, a
+//      steppable refit from the base model, normalisation of scores on base samples;
+//   2. pair selection with one rule: K samples of a prompt from the current policy, the most
+//      different two, then where a linear Bradley-Terry ensemble disagrees most (pair-selection.ts);
+//   3. the methods, by name from the registry (methods/registry.ts), each trained on these labels
+//      and this reward model;
+//   4. the evaluations: gold score and win rate against the base model under a simulated
+//      annotator's hidden preference, KL to the base model, distinct ratio, completion length.
+// The worker's session owns one Run and schedules its work between messages; the experiment calls
+// the same methods in order. Nothing here knows about messages or the DOM.
+import type { FieldValue } from '../config/fields';
+import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS, type PairSettings, type RewardSettings } from '../config/run';
+import { DEFAULT_REWARD, type RewardConfig } from '../config/reward';
+import { generatePrompts } from '../data/corpus';
+import { UnknownWordsError, type Tokenizer } from '../data/tokenizer';
+import { hashSeed, Rng } from '../math/rng';
+import { logSigmoid, mean, sigmoid } from '../math/stats';
+import type { Gpt } from '../model/gpt';
+import { disposeParams } from '../model/params';
+import { winRate, type SimulatedAnnotator } from './annotators';
+import { klOnSamples } from './evaluation';
+import { completionFeatures, fitPairEnsemble, type LinearBtEnsemble } from './linear-bt';
+import { sampleTexts } from './methods/common';
+import { METHODS, type MethodName } from './methods/registry';
+import type { StepResult, Trainer } from './methods/types';
+import { disagreementPair, mostDifferentPair } from './pair-selection';
+import { comparisonPairs, pairAgrees, type Choice, type ComparisonPair, type Label } from './preferences';
+import { RefitJob } from './refit';
+import { RewardModel } from './reward-model';
+import { completionIds, TRUNCATED_MARK } from './sequences';
+import type { Demonstration } from './sft';
+
+/** Prompts rollouts and varied pairs draw from (the corpus's openings). */
+const PROMPT_POOL_SIZE = 2000;
+
+/** Each method's settings by name (values checked where they entered). */
+export type MethodConfigs = Record<MethodName, Record<string, FieldValue>>;
+
+export function defaultMethodConfigs(): MethodConfigs {
+  return Object.fromEntries(Object.entries(METHODS).map(([name, spec]) => [name, { ...spec.defaults }])) as MethodConfigs;
+}
+
+export interface RunSettings {
+  reward: RewardConfig;
+  /** A full refit is due every this many new labels (RewardSettings.refitEvery); 0: only when asked. */
+  refitEvery: number;
+  pairs: PairSettings;
+  methods: MethodConfigs;
+}
+
+/** The run's settings from the page-facing ones (the rest of the reward model's recipe is DEFAULT_REWARD). */
+export function runSettings(reward: RewardSettings = DEFAULT_REWARD_SETTINGS, pairs: PairSettings = DEFAULT_PAIRS, methods: MethodConfigs = defaultMethodConfigs()): RunSettings {
+  const { incrementalSteps, refitSteps, ensembleSize, refitEvery } = reward;
+  return { reward: { ...DEFAULT_REWARD, incrementalSteps, refitSteps, ensembleSize }, refitEvery, pairs, methods };
+}
+
+/** A pair to label, and the model that wrote it. */
+export interface PairDraft {
+  prompt: string;
+  a: string;
+  b: string;
+  /** 'base', or the method whose policy sampled it. */
+  from: 'base' | MethodName;
+  /** That method's steps when it sampled (0 for the base model). */
+  steps: number;
+  strategy: 'diverse' | 'disagree';
+  candidates: number;
+}
+
+/** What the reward model thinks of a labelled pair, before and after learning from the label. */
+export interface Verdict {
+  labelId: string;
+  choice: Choice;
+  /** P(A > B) under Bradley-Terry before this label was learned (a prediction on an unseen pair). */
+  pBefore: number;
+  /** P(A > B) after the update. */
+  pAfter: number;
+  /** Raw RM scores r(x, A) and r(x, B) after the update: pAfter = sigmoid(scoreA - scoreB). */
+  scoreA: number;
+  scoreB: number;
+  /** Whether the RM agreed with the label (a tie: P within 0.5 +- TIE_BAND); null for a skip. */
+  agreedBefore: boolean | null;
+  agreedAfter: boolean | null;
+}
+
+/** The reward model's fit to the labels after an update, a refit or an edit. */
+export interface RewardFit {
+  /** Labels it trains on (A, B and ties). */
+  labels: number;
+  /** Mean Bradley-Terry loss over all labels (NaN with no labels). */
+  loss: number;
+  /** Share of the labels it orders as labelled (NaN with no labels). */
+  accuracy: number;
+  /** Gradient steps since the last reset. */
+  steps: number;
+}
+
+/** A label changed (a new choice), removed, or the whole list replaced (restore, import, clear). */
+export type LabelEdit =
+  | { op: 'change'; id: string; choice: Exclude<Choice, 'skip'> }
+  | { op: 'remove'; id: string }
+  | { op: 'replace'; labels: Label[] };
+
+/** One method (or the base model) judged on held-out prompts. */
+export interface Evaluation {
+  method: MethodName | 'base';
+  /** The method's steps when judged. */
+  steps: number;
+  /** Mean gold score of its completions. */
+  goldScore: number;
+  /** Of the base model's completions of the same prompts. */
+  baseGoldScore: number;
+  /** P(gold(method) > gold(base)) + P(tie) / 2. */
+  winRate: number;
+  /** KL(method || base) per sequence in nats (best-of-N: the closed form). */
+  klPerSequence: number;
+  /** Distinct completions / completions. */
+  distinct: number;
+  /** Mean completion length in tokens (EOS included). */
+  length: number;
+  completions: string[];
+}
+
+/** One prompt of the sample strip: the base model and each method, scored by the reward model. */
+export interface StripRow {
+  prompt: string;
+  base: string;
+  baseScore: number;
+  methods: { method: MethodName; text: string; score: number }[];
+}
+
+/** P(A > B) and "agreed" of one labelled pair from normalised scores. */
+function judge(label: Label, scoreA: number, scoreB: number, std: number): { p: number; agreed: boolean | null } {
+  const d = (scoreA - scoreB) * std; // back to raw units: the Bradley-Terry logit
+  const p = sigmoid(d);
+  if (label.choice === 'skip') return { p, agreed: null };
+  const [pair] = comparisonPairs([label]);
+  return { p, agreed: pairAgrees(pair.weight, pair.chosen === label.completionA ? d : -d) };
+}
+
+function quoteAll(words: readonly string[]): string {
+  return words.map((w) => `"${w}"`).join(', ');
+}
+
+export class Run {
+  readonly promptPool: readonly string[];
+  private rm: RewardModel;
+  private labelLog: Label[] = [];
+  private demos: Demonstration[] = [];
+  private readonly trainers = new Map<MethodName, { trainer: Trainer; labels: number }>();
+  private readonly configs: MethodConfigs;
+  /** The methods that train on the labels, in the order the user picked them. */
+  private enabledMethods: MethodName[] = [];
+  private ensemble: { round: number; model: LinearBtEnsemble } | null = null;
+  private normSet: { prompts: string[]; completions: string[] } | null = null;
+  private readonly baseCache = new Map<string, string[]>();
+  private refits = 0;
+  private labelsSinceRefit = 0;
+  /** Bumped by every change of the labels: offline methods made before it are stale. */
+  private labelVersion = 0;
+  private readonly pairRng: Rng;
+  private readonly sampleRng: Rng;
+
+  constructor(
+    readonly base: Gpt,
+    readonly tokenizer: Tokenizer,
+    private readonly rng: Rng,
+    readonly settings: RunSettings,
+  ) {
+    this.configs = structuredClone(settings.methods);
+    // Only prompts the shipped vocabulary can read: the corpus code may be newer than the model.
+    this.promptPool = generatePrompts(PROMPT_POOL_SIZE, rng.fork('prompts').seed).filter((p) => this.usable(p));
+    if (this.promptPool.length === 0) throw new Error("no corpus prompt can be written in the model's vocabulary (model and code out of step?)");
+    this.rm = new RewardModel(base, tokenizer, settings.reward, rng.fork('reward-model'));
+    this.pairRng = rng.fork('pairs');
+    this.sampleRng = rng.fork('base-samples');
+  }
+
+  get seed(): number {
+    return this.rng.seed;
+  }
+
+  get labels(): readonly Label[] {
+    return this.labelLog;
+  }
+
+  /** A, B and tie labels (skips carry no preference). */
+  get labelCount(): number {
+    return this.labelLog.filter((l) => l.choice !== 'skip').length;
+  }
+
+  get rewardModel(): RewardModel {
+    return this.rm;
+  }
+
+  /** A random stream of the run for a named purpose (the simulated annotator's draws). */
+  stream(name: string): Rng {
+    return this.rng.fork(name);
+  }
+
+  // ---- prompts and labels that enter from outside ----
+
+  usable(prompt: string): boolean {
+    const check = this.checkPrompt(prompt);
+    return check.unknown.length === 0 && check.problem === null;
+  }
+
+  /** Why `prompt` cannot be used (unknown words, too long), or nothing. */
+  checkPrompt(prompt: string): { unknown: string[]; problem: string | null } {
+    const r = this.tokenizer.tryEncode(prompt);
+    if (!r.ok) return { unknown: r.unknown, problem: null };
+    const { contextLength, maxNewTokens } = this.base.config;
+    const room = contextLength - maxNewTokens - 1; // the start token comes first
+    if (r.ids.length > room) return { unknown: [], problem: `the prompt has ${r.ids.length} words and marks; the model's context leaves room for ${room}` };
+    return { unknown: [], problem: null };
+  }
+
+  /** Why a label (or a typed demonstration) cannot be learned, or null. */
+  checkLabel(label: Pick<Label, 'prompt' | 'completionA' | 'completionB'>): string | null {
+    const prompt = this.checkPrompt(label.prompt);
+    if (prompt.unknown.length > 0) return `its prompt has unknown words: ${quoteAll(prompt.unknown)}`;
+    if (prompt.problem) return prompt.problem;
+    const promptTokens = this.tokenizer.encodePrompt(label.prompt).length;
+    for (const text of [label.completionA, label.completionB]) {
+      let ids: number[];
+      try {
+        ids = completionIds(this.tokenizer, text);
+      } catch (e) {
+        if (e instanceof UnknownWordsError) return `a completion has unknown words: ${quoteAll(e.unknown)}`;
+        throw e;
+      }
+      if (promptTokens + ids.length > this.base.config.contextLength) {
+        return `prompt and completion are ${promptTokens + ids.length} tokens; the model reads at most ${this.base.config.contextLength}`;
+      }
+    }
+    return null;
+  }
+
+  /** One completion per prompt from the base model at `temperature` (the page's "what the base model writes"). */
+  async sampleBase(prompts: readonly string[], temperature: number): Promise<string[]> {
+    if (!(temperature > 0)) throw new RangeError(`temperature must be > 0, got ${temperature}`);
+    const texts = await sampleTexts(this.base, this.tokenizer, prompts, this.sampleRng, temperature);
+    return texts.map((t) => (t.endsWith(TRUNCATED_MARK) ? t.slice(0, -TRUNCATED_MARK.length) : t));
+  }
+
+  // ---- pairs ----
+
+  /** The model new pairs are sampled from: the first enabled method that has trained a policy (online RLHF), else the base model. */
+  get currentPolicy(): { from: 'base' | MethodName; steps: number; model: Gpt } {
+    for (const name of this.enabledMethods) {
+      const t = this.trainers.get(name)?.trainer;
+      if (t?.policy && t.steps > 0) return { from: name, steps: t.steps, model: t.policy };
+    }
+    return { from: 'base', steps: 0, model: this.base };
+  }
+
+  /**
+   * A pair to label: `candidates` completions of one prompt from the current policy, then the most
+   * different two while there are fewer than `warmupLabels` labels, after that the two a linear
+   * Bradley-Terry ensemble on base-model features disagrees on most (prototype2's lab.py).
+   */
+  async makePair(fixedPrompt: string | null): Promise<PairDraft> {
+    const { candidates: k, selection, warmupLabels } = this.settings.pairs;
+    const prompt = fixedPrompt ?? this.pairRng.pick(this.promptPool);
+    const policy = this.currentPolicy;
+    const texts = await sampleTexts(policy.model, this.tokenizer, Array<string>(k).fill(prompt), this.pairRng);
+    const ensemble = selection === 'disagreement' && this.labelCount >= warmupLabels ? await this.selectionEnsemble() : null;
+    let pick = mostDifferentPair(texts);
+    if (ensemble) {
+      const feats = await completionFeatures(this.base, this.tokenizer, texts.map(() => prompt), texts);
+      pick = disagreementPair(texts, ensemble.scores(feats));
+    }
+    return { prompt, a: texts[pick[0]], b: texts[pick[1]], from: policy.from, steps: policy.steps, strategy: ensemble ? 'disagree' : 'diverse', candidates: k };
+  }
+
+  /** The disagreement ensemble, refitted every `selectionRound` labels (null without two comparisons). */
+  private async selectionEnsemble(): Promise<LinearBtEnsemble | null> {
+    const pairs = comparisonPairs(this.labelLog);
+    if (pairs.length < 2) return null;
+    const round = Math.floor(this.labelCount / this.settings.pairs.selectionRound);
+    if (this.ensemble?.round !== round) {
+      this.ensemble = { round, model: await fitPairEnsemble(this.base, this.tokenizer, pairs, this.rng.fork(`ensemble-${round}`)) };
+    }
+    return this.ensemble.model;
+  }
+
+  // ---- the reward-model service ----
+
+  /** Base-model samples the RM's scores are normalised on (mean 0, std 1), drawn once. */
+  private async normalisationSet(): Promise<{ prompts: string[]; completions: string[] }> {
+    if (!this.normSet) {
+      const rng = this.rng.fork('normalisation');
+      const prompts = Array.from({ length: this.settings.reward.normSamples }, () => rng.pick(this.promptPool));
+      this.normSet = { prompts, completions: await sampleTexts(this.base, this.tokenizer, prompts, rng) };
+    }
+    return this.normSet;
+  }
+
+  private async renormalise(rm = this.rm): Promise<void> {
+    const set = await this.normalisationSet();
+    await rm.setNormalisation(set.prompts, set.completions);
+  }
+
+  /** Normalised scores of the current reward model (methods score with this; a refit swaps the model under it). */
+  readonly score = async (prompts: string[], completions: string[]): Promise<number[]> => (await this.rm.score(prompts, completions)).scores;
+
+  private async scorePairs(labels: readonly Label[]): Promise<{ a: number[]; b: number[] }> {
+    if (labels.length === 0) return { a: [], b: [] };
+    const prompts = labels.map((l) => l.prompt);
+    const scores = await this.score([...prompts, ...prompts], [...labels.map((l) => l.completionA), ...labels.map((l) => l.completionB)]);
+    return { a: scores.slice(0, labels.length), b: scores.slice(labels.length) };
+  }
+
+  /**
+   * Incremental Bradley-Terry steps for new labels (RewardModel.update): each label gets its own
+   * steps, whose batches hold it plus replayed older labels, as if the labels had come one by one
+   * (a batch of labels that arrived together must not get fewer steps than the same labels
+   * given slowly: an undertrained RM is what RL exploits).
+   */
+  private async learnLabels(fresh: readonly Label[], rm = this.rm): Promise<void> {
+    const all = comparisonPairs(this.labelLog);
+    if (all.length === 0) return;
+    for (const label of fresh) {
+      const pairs = comparisonPairs([label]); // one pair, or both orders of a tie
+      if (pairs.length > 0) await rm.update(all, pairs);
+    }
+  }
+
+  /** New labels: the RM's prediction on each pair, an incremental update, and its verdict after. */
+  async learn(fresh: readonly Label[]): Promise<Verdict[]> {
+    const before = await this.scorePairs(fresh);
+    const stdBefore = this.rm.normalisation.std;
+    this.labelLog.push(...fresh);
+    this.labelVersion += 1;
+    this.labelsSinceRefit += fresh.filter((l) => l.choice !== 'skip').length;
+    await this.learnLabels(fresh);
+    await this.renormalise();
+    const after = await this.scorePairs(fresh);
+    const { mean: m, std } = this.rm.normalisation;
+    return fresh.map((label, i): Verdict => {
+      const was = judge(label, before.a[i], before.b[i], stdBefore);
+      const now = judge(label, after.a[i], after.b[i], std);
+      return {
+        labelId: label.id,
+        choice: label.choice,
+        pBefore: was.p,
+        pAfter: now.p,
+        scoreA: after.a[i] * std + m,
+        scoreB: after.b[i] * std + m,
+        agreedBefore: was.agreed,
+        agreedAfter: now.agreed,
+      };
+    });
+  }
+
+  /** Applies an edit. Returns whether the RM should be refit (it cannot unlearn a label). */
+  async edit(edit: LabelEdit): Promise<{ refit: boolean }> {
+    this.labelVersion += 1;
+    switch (edit.op) {
+      case 'change': {
+        const i = this.labelLog.findIndex((l) => l.id === edit.id);
+        if (i < 0) throw new Error(`no label with id "${edit.id}"`);
+        if (this.labelLog[i].choice === edit.choice) return { refit: false };
+        const changed = { ...this.labelLog[i], choice: edit.choice };
+        this.labelLog[i] = changed;
+        // Learn the new answer at once; a refit then forgets the old one.
+        await this.learnLabels([changed]);
+        await this.renormalise();
+        return { refit: true };
+      }
+      case 'remove': {
+        const before = this.labelLog.length;
+        this.labelLog = this.labelLog.filter((l) => l.id !== edit.id);
+        return { refit: this.labelLog.length !== before && this.labelCount > 0 };
+      }
+      case 'replace': {
+        const ids = new Set<string>();
+        for (const l of edit.labels) {
+          if (ids.has(l.id)) throw new Error(`two labels share the id "${l.id}"`);
+          ids.add(l.id);
+          const why = this.checkLabel(l);
+          if (why) throw new Error(`label "${l.id}" cannot be used: ${why}`);
+        }
+        this.labelLog = edit.labels.slice();
+        this.rm.reset(); // the old labels' influence goes; a refit learns the new list
+        return { refit: this.labelCount > 0 };
+      }
+    }
+  }
+
+  /** Completions the user typed for SFT (checked by checkLabel with the same text twice). */
+  setDemonstrations(demonstrations: readonly Demonstration[]): void {
+    for (const d of demonstrations) {
+      const why = this.checkLabel({ prompt: d.prompt, completionA: d.completion, completionB: d.completion });
+      if (why) throw new Error(`the demonstration "${d.prompt} ${d.completion}" cannot be used: ${why}`);
+    }
+    this.demos = demonstrations.slice();
+    this.labelVersion += 1;
+  }
+
+  get demonstrations(): readonly Demonstration[] {
+    return this.demos;
+  }
+
+  /** Mean Bradley-Terry loss and accuracy of the RM over all labels, in one scoring pass. */
+  async rewardFit(): Promise<RewardFit> {
+    const pairs = comparisonPairs(this.labelLog);
+    let loss = NaN;
+    let accuracy = NaN;
+    if (pairs.length > 0) {
+      const prompts = pairs.map((p) => p.prompt);
+      const scores = await this.score([...prompts, ...prompts], [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)]);
+      const std = this.rm.normalisation.std;
+      const n = pairs.length;
+      let nll = 0;
+      let right = 0;
+      let total = 0;
+      pairs.forEach((p, i) => {
+        const d = (scores[i] - scores[n + i]) * std; // raw units: the Bradley-Terry logit
+        nll -= p.weight * logSigmoid(d);
+        right += p.weight * (pairAgrees(p.weight, d) ? 1 : 0);
+        total += p.weight;
+      });
+      loss = nll / total;
+      accuracy = right / total;
+    }
+    return { labels: this.labelCount, loss, accuracy, steps: this.rm.steps };
+  }
+
+  /** The RM's accuracy on pairs it never saw (the experiment's noise-free held-out pairs). */
+  rewardAccuracy(pairs: readonly ComparisonPair[]): Promise<number> {
+    return this.rm.accuracy(pairs);
+  }
+
+  /** Whether `refitEvery` labels have come since the last refit started. */
+  get refitDue(): boolean {
+    return this.settings.refitEvery > 0 && this.labelsSinceRefit >= this.settings.refitEvery;
+  }
+
+  /** A full refit from the base model on the labels now held, to be run in slices (RefitJob.run). */
+  startRefit(): RefitJob {
+    this.refits += 1;
+    this.labelsSinceRefit = 0;
+    return new RefitJob(this.base, this.tokenizer, this.settings.reward, this.rng.fork(`refit-${this.refits}`), this.labelLog);
+  }
+
+  /** Makes a finished refit the reward model: learns the labels that came during it, then swaps. */
+  async adoptRefit(job: RefitJob): Promise<void> {
+    const fresh = this.labelLog.filter((l) => !job.labelIds.has(l.id));
+    const shadow = job.take();
+    await this.learnLabels(fresh, shadow);
+    await this.renormalise(shadow);
+    this.rm.dispose();
+    this.rm = shadow;
+  }
+
+  /** A whole refit at once (the experiment; the worker runs the same job in slices). */
+  async refitNow(): Promise<void> {
+    const job = this.startRefit();
+    await job.run(Infinity);
+    await this.adoptRefit(job);
+  }
+
+  // ---- methods ----
+
+  get enabled(): readonly MethodName[] {
+    return this.enabledMethods;
+  }
+
+  /** Which methods train on the labels. Methods switched off keep their trainer until reset. */
+  setEnabled(names: readonly MethodName[]): void {
+    this.enabledMethods = [...new Set(names)];
+  }
+
+  config(name: MethodName): Record<string, FieldValue> {
+    return this.configs[name];
+  }
+
+  /** New settings of a method (checked at the boundary): a running trainer takes them from its next step. */
+  configure(name: MethodName, patch: Record<string, FieldValue>): void {
+    this.configs[name] = { ...this.configs[name], ...patch };
+    this.trainers.get(name)?.trainer.configure(patch);
+  }
+
+  trainer(name: MethodName): Trainer | null {
+    return this.trainers.get(name)?.trainer ?? null;
+  }
+
+  /** Whether an offline or rerank method was made before the labels last changed. */
+  stale(name: MethodName): boolean {
+    const entry = this.trainers.get(name);
+    return entry !== undefined && entry.labels !== this.labelVersion;
+  }
+
+  /** Whether a method has made all the steps it makes (offline and rerank methods). */
+  finished(name: MethodName): boolean {
+    const t = this.trainer(name);
+    return t !== null && t.totalSteps !== null && t.steps >= t.totalSteps;
+  }
+
+  /** The method's trainer, made now from the base model, the current reward model and labels. */
+  private ensureTrainer(name: MethodName): Trainer {
+    const existing = this.trainers.get(name);
+    if (existing) return existing.trainer;
+    const spec = METHODS[name];
+    const trainer = spec.create(
+      {
+        base: this.base,
+        tokenizer: this.tokenizer,
+        scorer: this.score,
+        rewardModel: this.rm.primary,
+        labels: this.labelLog.slice(),
+        demonstrations: this.demos,
+        prompts: this.promptPool,
+        rng: this.rng.fork(`method-${name}`),
+      },
+      this.configs[name],
+    );
+    this.trainers.set(name, { trainer, labels: this.labelVersion });
+    return trainer;
+  }
+
+  /** One step of a method (an RL iteration, an optimizer step, a batch of best-of-N). */
+  async step(name: MethodName): Promise<StepResult> {
+    if (this.trainers.size === 0 || !this.trainers.has(name)) await this.renormalise();
+    return this.ensureTrainer(name).step();
+  }
+
+  /** Back to the base model for one method: its trainer and everything it made are freed. */
+  resetMethod(name: MethodName): void {
+    this.trainers.get(name)?.trainer.dispose();
+    this.trainers.delete(name);
+  }
+
+  resetMethods(): void {
+    for (const name of [...this.trainers.keys()]) this.resetMethod(name);
+  }
+
+  // ---- evaluation ----
+
+  /** Base-model completions of `prompts` from a stream seeded by `seed`, kept for the run. */
+  private async baseCompletions(prompts: readonly string[], seed: number): Promise<string[]> {
+    const key = `${seed}\u0000${prompts.join('\u0001')}`;
+    let texts = this.baseCache.get(key);
+    if (!texts) {
+      texts = await sampleTexts(this.base, this.tokenizer, prompts, new Rng(seed));
+      this.baseCache.set(key, texts);
+    }
+    return texts;
+  }
+
+  private tokens(text: string): number {
+    return completionIds(this.tokenizer, text).length;
+  }
+
+  /**
+   * Judges a method (or the base model) on held-out prompts: it and the base model complete them
+   * from streams of the same seed (so an untrained policy wins exactly 1/2), scored by the
+   * annotator's hidden gold preference, which the reward model never sees.
+   */
+  async evaluate(name: MethodName | 'base', annotator: SimulatedAnnotator, prompts: readonly string[], seedName = 'gold'): Promise<Evaluation> {
+    const seed = hashSeed(this.rng.seed, seedName);
+    const base = await this.baseCompletions(prompts, seed);
+    const trainer = name === 'base' ? null : this.trainer(name);
+    const completions = trainer ? await trainer.complete(prompts, new Rng(seed)) : base;
+    let kl = 0;
+    if (trainer) kl = trainer.analyticKl ?? (trainer.policy ? await klOnSamples(trainer.policy, this.base, this.tokenizer, prompts, completions) : 0);
+    const scores = completions.map((c) => annotator.goldScore(c));
+    const baseScores = base.map((c) => annotator.goldScore(c));
+    return {
+      method: name,
+      steps: trainer?.steps ?? 0,
+      goldScore: mean(scores),
+      baseGoldScore: mean(baseScores),
+      winRate: winRate(scores, baseScores),
+      klPerSequence: kl,
+      distinct: new Set(completions).size / completions.length,
+      length: mean(completions.map((c) => this.tokens(c))),
+      completions,
+    };
+  }
+
+  /** Fixed prompts completed by the base model and every method that has a trainer, scored by the current RM. */
+  async strip(prompts: readonly string[]): Promise<StripRow[]> {
+    const seed = hashSeed(this.rng.seed, 'strip');
+    const base = await this.baseCompletions(prompts, seed);
+    const names = [...this.trainers.keys()];
+    const texts: string[][] = [];
+    for (const name of names) texts.push(await this.trainer(name)!.complete(prompts, new Rng(seed)));
+    const all = [base, ...texts].flat();
+    const scores = await this.score(all.map((_, i) => prompts[i % prompts.length]), all);
+    const n = prompts.length;
+    return prompts.map((prompt, i) => ({
+      prompt,
+      base: base[i],
+      baseScore: scores[i],
+      methods: names.map((method, m) => ({ method, text: texts[m][i], score: scores[(m + 1) * n + i] })),
+    }));
+  }
+
+  dispose(): void {
+    this.resetMethods();
+    this.rm.dispose();
+  }
+
+  /** Frees the base model too (a run that owns it: the worker's). */
+  disposeWithBase(): void {
+    this.dispose();
+    disposeParams(this.base.params);
+  }
+}
