@@ -166,7 +166,7 @@ function yieldToMessages(): Promise<void> {
 export class Controller {
   private session: SessionLike | null = null;
   private initRequest: InitRequest | null = null;
-  /** The state of the current run (public for the controller's tests). */
+  /** The state of the current run (read by the controller's tests). */
   loop = new Loop();
   private wake: (() => void) | null = null;
 
@@ -369,20 +369,25 @@ export class Controller {
   /** Runs forever: one job, then a yield to the message loop; sleeps while there is nothing to do. */
   async run(): Promise<never> {
     for (;;) {
-      this.applyPatches();
-      const job = this.nextJob();
-      if (job) {
-        await job();
-        await yieldToMessages();
-      } else {
+      if (await this.tick()) await yieldToMessages();
+      else {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = null;
       }
     }
   }
 
-  /** The next job, by priority (public for the controller's tests, which run jobs one by one). */
-  nextJob(): Job | null {
+  /** Applies pending settings and runs the next job; false when there was none (the tests drive the loop with this). */
+  async tick(): Promise<boolean> {
+    this.applyPatches();
+    const job = this.nextJob();
+    if (!job) return false;
+    await job();
+    return true;
+  }
+
+  /** The next job, by priority. */
+  private nextJob(): Job | null {
     const loop = this.loop;
     if (this.initRequest) {
       const request = this.initRequest;

@@ -117,7 +117,7 @@ export class Experiment {
       if (spec.kind === 'online') {
         for (let i = 0; i < this.config.iterations; i++) {
           const { metrics: m, stopReason } = await run.step(name);
-          if ((i + 1) % LOG_EVERY === 0) this.log(`  ${name} it ${i + 1}: ${Object.entries(m).filter(([k]) => /score|reward$|^kl|kl\/sequence|distinct|beta|kl_coef/.test(k)).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
+          if ((i + 1) % LOG_EVERY === 0) this.log(`  ${name} it ${i + 1}: ${Object.entries(m).filter(([k]) => /scores|reward$|(^|\/)kl$|kl\/sequence|distinct|beta|kl_coef/.test(k)).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
           if (stopReason) {
             this.log(`  ${name}: ${stopReason}`);
             break;

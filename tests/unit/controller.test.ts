@@ -1,0 +1,316 @@
+// The worker's scheduler (src/worker/controller.ts) with a fake run: it only schedules and
+// messages, so every rule can be checked without a model: turn-taking between labels, online
+// iterations, offline steps and refit slices; pairs of an older policy withdrawn (never the one on
+// screen); Step as one iteration of each ticked online method; offline runs with progress and
+// Cancel; and a second init that leaves no field of the old run behind.
+import { describe, expect, it } from 'vitest';
+import type { FieldValue } from '../../src/lib/config/fields';
+import { Rng } from '../../src/lib/math/rng';
+import type { Gpt } from '../../src/lib/model/gpt';
+import { METHODS, type MethodName } from '../../src/lib/rl/methods/registry';
+import type { StepResult, Trainer } from '../../src/lib/rl/methods/types';
+import type { Label } from '../../src/lib/rl/preferences';
+import type { RefitJob } from '../../src/lib/rl/refit';
+import { defaultMethodConfigs, runSettings, type Evaluation, type PairDraft } from '../../src/lib/rl/run';
+import { Controller, Loop, type RunLike, type SessionLike } from '../../src/worker/controller';
+import { PROTOCOL_VERSION, type FromWorker, type ToWorker } from '../../src/lib/protocol/messages';
+
+/** What the fake run was asked to do, in order. */
+type Call = string;
+
+class FakeTrainer implements Trainer {
+  steps = 0;
+  readonly policy: Gpt | null;
+  readonly analyticKl = null;
+  constructor(
+    readonly totalSteps: number | null,
+    hasPolicy: boolean,
+  ) {
+    this.policy = hasPolicy ? ({} as Gpt) : null;
+  }
+  async step(): Promise<StepResult> {
+    this.steps += 1;
+    return { metrics: { step: this.steps }, samples: [] };
+  }
+  async complete(prompts: readonly string[]): Promise<string[]> {
+    return prompts.map(() => 'fine.');
+  }
+  configure(): void {}
+  dispose(): void {}
+}
+
+class FakeRun implements RunLike {
+  calls: Call[] = [];
+  labelLog: Label[] = [];
+  enabledList: MethodName[] = ['ppo'];
+  trainers = new Map<MethodName, FakeTrainer>();
+  labelVersion = 0;
+  made = new Map<MethodName, number>();
+  configs = defaultMethodConfigs();
+  refitDue = false;
+  readonly settings = runSettings(undefined, { candidates: 4, buffer: 3, selection: 'most-different', warmupLabels: 0, selectionRound: 5 });
+  readonly tokenizer = { vocab: ['fine', 'great'] } as unknown as RunLike['tokenizer'];
+
+  get labels(): readonly Label[] {
+    return this.labelLog;
+  }
+  get labelCount(): number {
+    return this.labelLog.length;
+  }
+  get enabled(): readonly MethodName[] {
+    return this.enabledList;
+  }
+  checkPrompt() {
+    return { unknown: [], problem: null };
+  }
+  checkLabel() {
+    return null;
+  }
+  usable() {
+    return true;
+  }
+  async makePair(prompt: string | null): Promise<PairDraft> {
+    this.calls.push('pair');
+    const lead = this.enabledList.map((m) => [m, this.trainers.get(m)] as const).find(([, t]) => t?.policy && t.steps > 0);
+    return { prompt: prompt ?? 'what a', a: 'fine.', b: 'great.', from: lead ? lead[0] : 'base', steps: lead ? lead[1]!.steps : 0, strategy: 'diverse', candidates: 4 };
+  }
+  async learn(fresh: readonly Label[]) {
+    this.calls.push(`learn ${fresh.length}`);
+    this.labelLog.push(...fresh);
+    this.labelVersion += 1;
+    return fresh.map((l) => ({ labelId: l.id, choice: l.choice, pBefore: 0.5, pAfter: 0.6, scoreA: 1, scoreB: 0, agreedBefore: null, agreedAfter: true }));
+  }
+  async edit() {
+    this.calls.push('edit');
+    return { refit: false };
+  }
+  async rewardFit() {
+    return { labels: this.labelCount, loss: 0.5, accuracy: 1, steps: 0 };
+  }
+  startRefit(): RefitJob {
+    this.calls.push('refit start');
+    let step = 0;
+    const calls = this.calls;
+    return {
+      labelIds: new Set<string>(),
+      labels: this.labelCount,
+      loss: 0,
+      get step() {
+        return step;
+      },
+      total: 2,
+      get done() {
+        return step >= 2;
+      },
+      async run() {
+        calls.push('refit slice');
+        step += 1;
+        return step >= 2;
+      },
+      take() {
+        throw new Error('not in the fake');
+      },
+      dispose() {},
+    } as unknown as RefitJob;
+  }
+  async adoptRefit() {
+    this.calls.push('refit adopt');
+  }
+  setEnabled(names: readonly MethodName[]) {
+    this.enabledList = [...names];
+  }
+  config(name: MethodName) {
+    return this.configs[name];
+  }
+  configure(name: MethodName, patch: Record<string, FieldValue>) {
+    this.configs[name] = { ...this.configs[name], ...patch };
+  }
+  trainer(name: MethodName) {
+    return this.trainers.get(name) ?? null;
+  }
+  async step(name: MethodName) {
+    this.calls.push(`step ${name}`);
+    let t = this.trainers.get(name);
+    if (!t) {
+      const kind = METHODS[name].kind;
+      t = new FakeTrainer(kind === 'online' ? null : 3, kind !== 'rerank');
+      this.trainers.set(name, t);
+      this.made.set(name, this.labelVersion);
+    }
+    return t.step();
+  }
+  resetMethod(name: MethodName) {
+    this.calls.push(`reset ${name}`);
+    this.trainers.delete(name);
+  }
+  resetMethods() {
+    for (const name of [...this.trainers.keys()]) this.resetMethod(name);
+  }
+  finished(name: MethodName) {
+    const t = this.trainers.get(name);
+    return t !== undefined && t.totalSteps !== null && t.steps >= t.totalSteps;
+  }
+  stale(name: MethodName) {
+    return this.made.has(name) && this.made.get(name) !== this.labelVersion;
+  }
+  async evaluate(name: MethodName | 'base'): Promise<Evaluation> {
+    this.calls.push(`evaluate ${name}`);
+    return { method: name, steps: 0, goldScore: 0, baseGoldScore: 0, winRate: 0.5, klPerSequence: 0, distinct: 1, length: 2, completions: [] };
+  }
+  async strip() {
+    this.calls.push('strip');
+    return [];
+  }
+  stream(name: string) {
+    return new Rng(1).fork(name);
+  }
+  async sampleBase(prompts: readonly string[]) {
+    return prompts.map(() => 'fine.');
+  }
+}
+
+function setup() {
+  const posted: FromWorker[] = [];
+  const run = new FakeRun();
+  const session: SessionLike = {
+    backend: 'cpu',
+    reasons: { webgpu: '-', wasm: '-', webgl: '-', cpu: 'chosen' },
+    modelInfo: { parameters: 1, vocabSize: 2, config: {} as SessionLike['modelInfo']['config'], validationLoss: null },
+    problems: [],
+    run,
+    methodInfo: () => [],
+    checkPatch: () => null,
+    dispose: () => run.calls.push('dispose'),
+  };
+  const c = new Controller((m) => posted.push(m), async () => session);
+  const send = (m: ToWorker) => c.receive(m);
+  /** Runs jobs until none is left (at most `max`). */
+  const drain = async (max = 50) => {
+    for (let i = 0; i < max && (await c.tick()); i++);
+  };
+  const of = <T extends FromWorker['type']>(type: T) => posted.filter((m): m is Extract<FromWorker, { type: T }> => m.type === type);
+  return { c, run, posted, send, drain, of };
+}
+
+let labelId = 0;
+function labelMessage(): ToWorker {
+  labelId += 1;
+  return { type: 'label', requestId: 100 + labelId, pairId: null, label: { id: `l${labelId}`, prompt: 'what a', completionA: 'fine.', completionB: 'great.', choice: 'A', source: 'human', time: 0 } };
+}
+
+async function ready() {
+  const t = setup();
+  t.send({ type: 'init', version: PROTOCOL_VERSION, requestId: 1, modelUrl: '/' });
+  await t.c.tick();
+  expect(t.of('ready')).toHaveLength(1);
+  await t.drain(); // fills the pair buffer and shows the strip
+  t.run.calls = [];
+  return t;
+}
+
+describe('controller', () => {
+  it('keeps the pair buffer full first, then lets labels, iterations and refit slices take turns', async () => {
+    const t = await ready();
+    expect(t.of('pair')).toHaveLength(3);
+    t.send({ type: 'setTraining', running: true });
+    for (let i = 0; i < 3; i++) t.send(labelMessage());
+    t.send({ type: 'refit', run: true });
+    for (let i = 0; i < 6; i++) await t.c.tick();
+    const work = t.run.calls.filter((c) => /^(learn|step|refit)/.test(c));
+    // one of each in turn: a fast autopilot cannot starve training, nor training the labels
+    expect(work.slice(0, 4)).toEqual(['learn 3', 'step ppo', 'refit start', 'refit slice']);
+    expect(t.of('labelled')).toHaveLength(3);
+  });
+
+  it('withdraws buffered pairs written by a policy that has trained since, but never the oldest (on screen)', async () => {
+    const t = await ready();
+    const [first, ...rest] = t.of('pair').map((p) => p.pair.id);
+    t.send({ type: 'step', requestId: 7 });
+    await t.c.tick(); // the PPO iteration
+    expect(t.of('pairsWithdrawn')).toEqual([{ type: 'pairsWithdrawn', ids: rest }]);
+    expect(t.c.loop.outstanding.has(first)).toBe(true);
+    await t.drain();
+    const fresh = t.of('pair').slice(3);
+    expect(fresh.map((p) => p.pair.from)).toEqual(['ppo', 'ppo']);
+    expect(fresh.map((p) => p.pair.steps)).toEqual([1, 1]);
+  });
+
+  it('Step runs one iteration of each ticked online method, then replies', async () => {
+    const t = await ready();
+    t.send({ type: 'setMethods', requestId: 2, enabled: ['ppo', 'dpo', 'grpo'] });
+    t.send({ type: 'step', requestId: 3 });
+    await t.drain();
+    const steps = t.run.calls.filter((c) => c.startsWith('step'));
+    expect(steps.slice(0, 2)).toEqual(['step ppo', 'step grpo']);
+    expect(t.of('stepped')).toEqual([{ type: 'stepped', requestId: 3, steps: { ppo: 1, grpo: 1 } }]);
+    expect(t.of('iteration').map((e) => e.method)).toEqual(['ppo', 'grpo']);
+  });
+
+  it('runs an offline method when asked, with progress, and Cancel stops it where it is', async () => {
+    const t = await ready();
+    t.send(labelMessage());
+    await t.drain();
+    t.send({ type: 'runMethod', method: 'dpo' });
+    await t.drain();
+    const states = t.of('methodState').filter((e) => e.method === 'dpo');
+    expect(states.map((e) => [e.step, e.running, e.outcome])).toEqual([
+      [1, true, undefined],
+      [2, true, undefined],
+      [3, false, 'done'],
+    ]);
+    t.send({ type: 'runMethod', method: 'sft' });
+    await t.c.tick();
+    t.send({ type: 'cancelMethod', method: 'sft' });
+    await t.drain();
+    expect(t.of('methodState').filter((e) => e.method === 'sft').at(-1)).toMatchObject({ running: false, outcome: 'cancelled', step: 1 });
+  });
+
+  it('reruns a ticked offline method once the labels it learned from change', async () => {
+    const t = await ready();
+    t.send({ type: 'setMethods', requestId: 2, enabled: ['sft'] });
+    t.send(labelMessage());
+    await t.drain();
+    expect(t.run.trainer('sft')!.steps).toBe(3);
+    t.send(labelMessage());
+    await t.drain();
+    expect(t.run.calls.filter((c) => c === 'reset sft')).toHaveLength(1);
+    expect(t.run.trainer('sft')!.steps).toBe(3);
+  });
+
+  it('judges every method with a trainer, the base model first, every GOLD_EVERY iterations', async () => {
+    const t = await ready();
+    t.send({ type: 'setAnnotator', requestId: 4, annotator: { preset: 'positive', word: '', noise: 0, tieRule: 'random' } });
+    await t.c.tick();
+    expect(t.of('gold')).toHaveLength(1);
+    t.send({ type: 'step', requestId: 5 });
+    await t.drain();
+    t.send({ type: 'step', requestId: 6 });
+    await t.drain();
+    expect(t.of('gold').at(-1)!.results.map((r) => r.method)).toEqual(['base', 'ppo']);
+  });
+
+  it('a second init leaves no field of the old run behind', async () => {
+    const t = await ready();
+    t.send({ type: 'setTraining', running: true });
+    t.send(labelMessage());
+    t.send({ type: 'setPrompt', requestId: 8, prompt: 'we loved', epoch: 3 });
+    t.send({ type: 'setMethodConfig', method: 'ppo', patch: { lr: 1e-4 } });
+    t.send({ type: 'setAnnotator', requestId: 9, annotator: { preset: 'positive', word: '', noise: 0, tieRule: 'random' } });
+    await t.c.tick();
+    await t.c.tick();
+    expect(t.c.loop).not.toEqual(new Loop());
+    t.send({ type: 'init', version: PROTOCOL_VERSION, requestId: 10, modelUrl: '/' });
+    await t.c.tick();
+    expect(t.run.calls).toContain('dispose');
+    expect(t.c.loop).toEqual(new Loop());
+  });
+
+  it('refuses a step with no online method ticked, and a protocol from another version', async () => {
+    const t = await ready();
+    t.send({ type: 'setMethods', requestId: 2, enabled: ['dpo'] });
+    t.send({ type: 'step', requestId: 3 });
+    expect(t.of('error').at(-1)).toMatchObject({ requestId: 3, message: expect.stringContaining('no online method') });
+    t.send({ type: 'init', version: PROTOCOL_VERSION - 1, requestId: 4, modelUrl: '/' });
+    expect(t.of('error').at(-1)).toMatchObject({ requestId: 4, message: expect.stringContaining('protocol version') });
+  });
+});
