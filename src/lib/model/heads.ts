@@ -2,6 +2,7 @@
 // A head is two more named parameters beside the trunk's (`score.weight` [d, 1], `score.bias` [1]),
 // initialised to zero so that a fresh head scores everything 0 (prototype2's `scalar` layer).
 import * as tf from '@tensorflow/tfjs-core';
+import { PAD_ID } from '../data/tokenizer';
 import { forward, type Gpt } from './gpt';
 import { cloneParams, param, uniqueName } from './params';
 
@@ -37,7 +38,7 @@ export function completionScore(model: Gpt, ids: tf.Tensor2D, promptWidth: numbe
   const [B, T] = ids.shape;
   const N = T - promptWidth;
   const s = tf.slice(tokenScalars(model, ids), [0, promptWidth], [B, N]); // (B, N)
-  const mask = tf.cast(tf.notEqual(tf.slice(ids, [0, promptWidth], [B, N]), 0), 'float32');
+  const mask = tf.cast(tf.notEqual(tf.slice(ids, [0, promptWidth], [B, N]), PAD_ID), 'float32');
   return tf.sum(tf.mul(s, mask), 1) as tf.Tensor1D;
 }
 
@@ -50,6 +51,6 @@ export function completionValues(model: Gpt, ids: tf.Tensor2D, promptWidth: numb
   const N = T - promptWidth;
   const inputs = tf.slice(ids, [0, 0], [B, T - 1]);
   const v = tf.slice(tokenScalars(model, inputs), [0, promptWidth - 1], [B, N]); // (B, N)
-  const mask = tf.cast(tf.notEqual(tf.slice(ids, [0, promptWidth], [B, N]), 0), 'float32');
+  const mask = tf.cast(tf.notEqual(tf.slice(ids, [0, promptWidth], [B, N]), PAD_ID), 'float32');
   return tf.mul(v, mask) as tf.Tensor2D;
 }

@@ -18,6 +18,7 @@ import type { ModelConfig } from '../config/model';
 import type { AnnotatorSettings, BackendName, PairSettings, RewardSettings } from '../config/run';
 import type { MethodName } from '../rl/methods/registry';
 import type { MethodDescriptor, RolloutSample } from '../rl/methods/types';
+import type { PresetSpec } from '../rl/annotators';
 import type { Choice, Label } from '../rl/preferences';
 import type { Evaluation, LabelEdit, RewardFit, StripRow, Verdict } from '../rl/run';
 
@@ -51,12 +52,8 @@ export interface ModelInfo {
   validationLoss: number | null;
 }
 
-/** A preset of the simulated annotator, as the page lists it. */
-export interface PresetInfo {
-  name: AnnotatorSettings['preset'];
-  description: string;
-  needsWord: boolean;
-}
+/** A preset of the simulated annotator, as the page lists it (its score function stays in the worker). */
+export type PresetInfo = { name: AnnotatorSettings['preset'] } & Pick<PresetSpec, 'description' | 'needsWord'>;
 
 /** A method as the page knows it: its descriptor (fields, charts) and the settings it runs with. */
 export interface MethodInfo extends MethodDescriptor {

@@ -35,7 +35,7 @@ function afinnSum(tokens: readonly string[], sign: 1 | -1): number {
 /** Gold score of a completion's tokens; `word` is the target of 'mentions' (null for the others). */
 export type ScoreFn = (tokens: readonly string[], word: string | null) => number;
 
-export interface PresetInfo {
+export interface PresetSpec {
   /** One line for the UI. */
   readonly description: string;
   /** Whether the preset takes a word (validated against the vocabulary). */
@@ -43,7 +43,7 @@ export interface PresetInfo {
   readonly score: ScoreFn;
 }
 
-export const PRESETS: Readonly<Record<AnnotatorPreset, PresetInfo>> = {
+export const PRESETS: Readonly<Record<AnnotatorPreset, PresetSpec>> = {
   positive: {
     description: 'prefers the more positive text (sum of AFINN-165 word scores)',
     needsWord: false,

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Tokenizer } from '../data/tokenizer';
 import type { Rng } from '../math/rng';
+import { sigmoid } from '../math/stats';
 import { forward, type Gpt } from '../model/gpt';
 import type { ComparisonPair } from './preferences';
 import { encodeBatch } from './sequences';
@@ -70,7 +71,7 @@ export function fitLinearBt(diffs: readonly number[][], weights: readonly number
     const H = theta.map((_, i) => theta.map((__, j) => (i === j ? lambda : 0)));
     diffs.forEach((x, n) => {
       const z = x.reduce((a, v, i) => a + v * theta[i], 0);
-      const p = 1 / (1 + Math.exp(-z)); // P(winner > loser)
+      const p = sigmoid(z); // P(winner > loser)
       const g = -(1 - p) * weights[n];
       const h = p * (1 - p) * weights[n];
       for (let i = 0; i < d; i++) {
