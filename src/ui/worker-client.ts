@@ -102,6 +102,7 @@ export class WorkerClient {
       case 'imported':
       case 'stepped':
       case 'resetDone':
+      case 'methodsSet':
       case 'annotatorSet':
       case 'annotation': {
         const p = this.pending.get(message.requestId);
@@ -120,11 +121,13 @@ export class WorkerClient {
         break;
       }
       case 'pair':
+      case 'pairsWithdrawn':
       case 'rewardModel':
       case 'refit':
       case 'iteration':
       case 'runState':
-      case 'ppoConfig':
+      case 'methodState':
+      case 'methodConfig':
       case 'strip':
       case 'gold':
       case 'rolledBack':

@@ -27,10 +27,15 @@ export const COLOURS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '
 export { Chart };
 
 /** One line of a metric chart: a column of the series, its legend label and its y axis. */
-export interface Line<K extends string> {
-  column: K;
+export interface Line {
+  column: string;
   label: string;
-  /** 'right': a second y axis for a quantity on another scale. */
+  /** 'right': a second y axis for a quantity on another scale; absent: chosen by the values. */
   axis?: 'left' | 'right';
   dashed?: boolean;
+  /** A colour of its own (one model keeps one colour across charts); else by position. */
+  colour?: string;
 }
+
+/** The base model's colour where models are compared. */
+export const BASE_COLOUR = '#6b7280';

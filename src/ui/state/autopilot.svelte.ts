@@ -1,15 +1,29 @@
 // "Autopilot": a simulated annotator (src/lib/rl/annotators.ts, in the worker) labels the pair on
 // screen at a visible pace so that a lecture runs hands-free, presses Train once enough labels
-// exist, and turns on the gold curves: the policy's score under the annotator's hidden preference
-// and its win rate against the base model on held-out prompts, which the reward model never sees.
+// exist (Train steps whichever online methods are ticked; ticked offline methods rerun on the new
+// labels by themselves), and turns on the gold curves: every method's score under the annotator's
+// hidden preference, its win rate against the base model, its KL, diversity and length, all on the
+// same held-out prompts, which the reward model never sees.
 import type { AutopilotSettings } from '../../lib/config/url';
-import type { AnnotatorSettings, GoldEvent } from '../../lib/protocol/messages';
+import type { AnnotatorSettings, GoldEvent, GoldResult } from '../../lib/protocol/messages';
+import { errorText } from '../errors';
 import type { AppLink } from './link';
 import type { Preferences } from './preferences.svelte';
 import { Series } from './series.svelte';
 import type { Training } from './training.svelte';
 
-export const GOLD_COLUMNS = ['iteration', 'goldScore', 'winRate', 'baseGoldScore'] as const;
+/** The x column of the gold series: evaluations since the gold curves started. */
+export const EVALUATION_COLUMN = 'evaluation';
+
+/** What a gold series column holds: one number of one model's results. */
+export type GoldMeasure = Exclude<keyof GoldResult, 'method'>;
+
+/** The gold series' column for a measure of a model ('base' or a method name). */
+export function goldColumn(measure: GoldMeasure, model: string): string {
+  return `${measure}/${model}`;
+}
+
+const GOLD_MEASURES: readonly GoldMeasure[] = ['goldScore', 'winRate', 'klPerSequence', 'distinct', 'length', 'steps'];
 
 /** While no pair is on screen, look again this often. */
 const WAIT_FOR_PAIR_MS = 100;
@@ -24,7 +38,10 @@ export class Autopilot {
   given = $state(0);
   problem = $state<string | null>(null);
   latest = $state.raw<GoldEvent | null>(null);
-  readonly gold = new Series(GOLD_COLUMNS);
+  /** One row per gold evaluation, a column per measure and model (goldColumn). */
+  readonly gold = new Series([EVALUATION_COLUMN]);
+  /** The models the gold series has results for ('base' first), in order of first appearance. */
+  goldModels = $state.raw<string[]>([]);
   /** Each start gets a new token; a loop whose token is old stops. */
   private token = 0;
   private trained = false;
@@ -48,7 +65,7 @@ export class Autopilot {
     try {
       await client.request('setAnnotator', { annotator: this.annotator() });
     } catch (e) {
-      this.problem = `Autopilot cannot start: ${e instanceof Error ? e.message : String(e)}`;
+      this.problem = `Autopilot cannot start: ${errorText(e)}`;
       return;
     }
     this.problem = null;
@@ -72,25 +89,29 @@ export class Autopilot {
   /** A new annotator while on: old gold values measured another preference, so they go. */
   async annotatorChanged(): Promise<void> {
     if (!this.on) return;
-    this.gold.clear();
-    this.latest = null;
+    this.clearGold();
     try {
       await this.app.client?.request('setAnnotator', { annotator: this.annotator() });
       this.problem = null;
     } catch (e) {
-      this.problem = `The annotator was not changed: ${e instanceof Error ? e.message : String(e)}`;
+      this.problem = `The annotator was not changed: ${errorText(e)}`;
     }
   }
 
   receiveGold(event: GoldEvent): void {
     this.latest = event;
-    this.gold.pushRecord(event);
+    const row: Record<string, number> = { [EVALUATION_COLUMN]: this.gold.length + 1 };
+    for (const r of event.results) for (const m of GOLD_MEASURES) row[goldColumn(m, r.method)] = r[m];
+    this.gold.pushRecord(row);
+    const fresh = event.results.map((r) => r.method).filter((m) => !this.goldModels.includes(m));
+    if (fresh.length > 0) this.goldModels = [...this.goldModels, ...fresh];
   }
 
-  /** After a PPO reset or a worker restart. */
+  /** After a reset of every method or a worker restart. */
   clearGold(): void {
     this.gold.clear();
     this.latest = null;
+    this.goldModels = [];
   }
 
   /** Forgets the run (the worker was restarted): autopilot is off. */
@@ -113,7 +134,7 @@ export class Autopilot {
       try {
         answer = (await client.request('annotate', { prompt: pair.prompt, a: pair.a, b: pair.b })).choice;
       } catch (e) {
-        if (token === this.token) this.problem = `Autopilot stopped: ${e instanceof Error ? e.message : String(e)}`;
+        if (token === this.token) this.problem = `Autopilot stopped: ${errorText(e)}`;
         this.halt();
         return;
       }

@@ -11,6 +11,7 @@ import {
   type PresetInfo,
   type WorkerEvent,
 } from '../../lib/protocol/messages';
+import { errorText } from '../errors';
 import type { WorkerClient } from '../worker-client';
 import { Autopilot } from './autopilot.svelte';
 import type { AppLink } from './link';
@@ -21,7 +22,7 @@ import { Training } from './training.svelte';
 /** Prompts the base model continues on first load: each opens a typical review of the corpus. */
 export const BUILTIN_PROMPTS = ['the pizza was', 'what a', 'the hotel was', 'we loved', 'the staff'];
 
-/** Temperature 1 shows the model's own distribution, as PPO's rollouts will sample it. */
+/** Temperature 1 shows the model's own distribution, as the online methods' rollouts sample it. */
 export const SAMPLE_TEMPERATURE = 1;
 
 /** Non-fatal messages shown at once, oldest dropped first. */
@@ -54,7 +55,9 @@ export class Playground implements AppLink {
   client = $state.raw<WorkerClient | null>(null);
   /** Workers started in this page (a restart makes another). */
   starts = $state(0);
-  readonly notices: readonly string[];
+  /** Problems with the address (the page's own checks, then the worker's: method names and settings). */
+  notices = $state.raw<readonly string[]>([]);
+  private readonly addressProblems: readonly string[];
 
   readonly prefs: Preferences;
   readonly reward: RewardState;
@@ -66,15 +69,14 @@ export class Playground implements AppLink {
 
   readonly statusText = $derived.by(() => {
     const labels = `${this.prefs.count} label${this.prefs.count === 1 ? '' : 's'}`;
-    const t = this.training;
-    const ppo = t.running ? 'PPO training' : t.iteration > 0 ? `PPO paused after ${t.iteration} iteration${t.iteration === 1 ? '' : 's'}` : 'PPO not started';
+    const run = this.training.statusText;
     switch (this.phase) {
       case 'loading':
         return `Loading the base model… · ${labels}`;
       case 'sampling':
-        return `Ready on ${this.backendLabel} (sampling from the base model…) · ${labels} · ${ppo}`;
+        return `Ready on ${this.backendLabel} (sampling from the base model…) · ${labels} · ${run}`;
       case 'ready':
-        return `Ready on ${this.backendLabel} · ${labels} · ${ppo}`;
+        return `Ready on ${this.backendLabel} · ${labels} · ${run}`;
       case 'error':
         return `Error: ${this.error ?? 'unknown failure'} · ${labels} kept`;
     }
@@ -89,11 +91,11 @@ export class Playground implements AppLink {
     private readonly modelUrl: string,
   ) {
     this.config = setup.config;
+    this.addressProblems = setup.problems;
     this.notices = setup.problems;
     this.prefs = new Preferences(this);
     this.reward = new RewardState(this);
-    this.training = new Training(this, () => this.autopilot.clearGold());
-    this.training.config = setup.config.ppo;
+    this.training = new Training(this, () => this.autopilot.clearGold(), () => this.reward.latest?.labels ?? 0);
     this.autopilot = new Autopilot(this, this.prefs, this.training, () => this.config.annotator, () => this.config.autopilot);
     this.prefs.restore();
   }
@@ -121,7 +123,7 @@ export class Playground implements AppLink {
         modelUrl: this.modelUrl,
         backend: config.backend ?? undefined,
         seed: config.seed,
-        ppo: config.ppo,
+        methods: { enabled: [...config.methods.enabled], params: { ...config.methods.params } },
         reward: config.reward,
         pairs: config.pairs,
       });
@@ -130,7 +132,8 @@ export class Playground implements AppLink {
       this.reasons = ready.reasons;
       this.modelInfo = ready.modelInfo;
       this.presets = ready.presets;
-      this.training.config = ready.ppo;
+      this.training.load(ready.methods, ready.enabled);
+      this.notices = [...this.addressProblems, ...ready.problems];
       this.phase = 'ready';
     } catch (e) {
       this.fail(e);
@@ -140,7 +143,7 @@ export class Playground implements AppLink {
     await this.sampleAgain();
   }
 
-  /** A fresh worker after a failure: labels are kept and learned again; the PPO run starts over. */
+  /** A fresh worker after a failure: labels are kept and learned again; every method starts over. */
   async restart(): Promise<void> {
     this.client?.dispose();
     this.client = null;
@@ -166,7 +169,7 @@ export class Playground implements AppLink {
     } catch (e) {
       if (this.error !== null) return;
       this.phase = 'ready';
-      this.warn(`Sampling failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.warn(`Sampling failed: ${errorText(e)}`);
     }
   }
 
@@ -196,8 +199,12 @@ export class Playground implements AppLink {
       case 'pair':
         this.prefs.receivePair(event.pair);
         break;
+      case 'pairsWithdrawn':
+        this.prefs.withdraw(event.ids);
+        break;
       case 'rewardModel':
         this.reward.receive(event.metrics);
+        if (event.metrics.cause !== 'refit') this.training.labelsChanged();
         break;
       case 'refit':
         this.reward.receiveRefit(event);
@@ -208,17 +215,20 @@ export class Playground implements AppLink {
       case 'runState':
         this.training.receiveRunState(event);
         break;
-      case 'ppoConfig':
+      case 'methodState':
+        this.training.receiveProgress(event);
+        break;
+      case 'methodConfig':
         this.training.receiveConfig(event);
         break;
       case 'strip':
-        this.training.strip = event;
+        this.training.strip = event.rows;
         break;
       case 'gold':
         this.autopilot.receiveGold(event);
         break;
       case 'rolledBack':
-        this.warn(`Iteration ${event.iteration} went non-finite and was rolled back: ${event.message}`);
+        this.warn(event.message);
         break;
       case 'warning':
         this.warn(event.message);
@@ -229,7 +239,7 @@ export class Playground implements AppLink {
   }
 
   private fail(e: unknown): void {
-    this.error = e instanceof Error ? e.message : String(e);
+    this.error = errorText(e);
     this.phase = 'error';
     this.training.running = false;
     this.autopilot.halt();

@@ -4,6 +4,7 @@
 // the verdict arrives when the worker has learned it. The page's label list is the truth: the
 // worker gets every change, and the whole list after a restore, an import or a worker restart.
 import type { Label, LabelEdit, PairOffer, Verdict } from '../../lib/protocol/messages';
+import { errorText } from '../errors';
 import { loadLabels, saveLabels } from './storage';
 import type { AppLink } from './link';
 
@@ -71,14 +72,11 @@ export class Preferences {
     if (pair.epoch === this.epoch) this.queue = [...this.queue, pair];
   }
 
-  /** Drops the pairs held (the worker sends new ones for `epoch`). */
-  dropPairs(): void {
-    this.epoch += 1;
-    this.queue = [];
-  }
-
-  get currentEpoch(): number {
-    return this.epoch;
+  /** Pairs whose policy has trained since they were sampled: dropped (the worker sends fresh
+   *  ones). The pair on screen stays, whatever the list says: the user may be reading it. */
+  withdraw(ids: readonly number[]): void {
+    const [shown, ...behind] = this.queue;
+    if (shown) this.queue = [shown, ...behind.filter((p) => !ids.includes(p.id))];
   }
 
   /** Labels the pair on screen; the next one shows at once. */
@@ -96,7 +94,7 @@ export class Preferences {
         this.verdicts = { ...this.verdicts, [label.id]: reply.verdict };
         if (this.labels.some((l) => l.id === label.id)) this.lastVerdict = reply.verdict;
       })
-      .catch((e: unknown) => this.app.warn(`The reward model did not learn label ${this.labels.indexOf(label) + 1}: ${message(e)}`))
+      .catch((e: unknown) => this.app.warn(`The reward model did not learn label ${this.labels.indexOf(label) + 1}: ${errorText(e)}`))
       .finally(() => (this.learning -= 1));
   }
 
@@ -152,7 +150,7 @@ export class Preferences {
       this.epoch = epoch;
       this.queue = [];
     } catch (e) {
-      this.promptProblem = `The prompt could not be set: ${message(e)}`;
+      this.promptProblem = `The prompt could not be set: ${errorText(e)}`;
     }
   }
 
@@ -165,7 +163,7 @@ export class Preferences {
       this.fileMessage = { kind: 'ok', text: `Exported ${reply.count} label${reply.count === 1 ? '' : 's'} as TRL preference JSONL.` };
       return reply;
     } catch (e) {
-      this.fileMessage = { kind: 'error', text: `Export failed: ${message(e)}` };
+      this.fileMessage = { kind: 'error', text: `Export failed: ${errorText(e)}` };
       return null;
     }
   }
@@ -193,7 +191,7 @@ export class Preferences {
       if (problems > 0) parts.push(`${problems} line${problems === 1 ? '' : 's'} skipped. ${summarise(reply.errors)}`);
       this.fileMessage = { kind: problems > 0 ? 'error' : 'ok', text: parts.join('; ') };
     } catch (e) {
-      this.fileMessage = { kind: 'error', text: `${name} could not be imported: ${message(e)}` };
+      this.fileMessage = { kind: 'error', text: `${name} could not be imported: ${errorText(e)}` };
     }
   }
 
@@ -208,13 +206,9 @@ export class Preferences {
     try {
       await client.request('editLabels', { edit });
     } catch (e) {
-      this.app.warn(`The worker could not apply the change to the labels: ${message(e)}`);
+      this.app.warn(`The worker could not apply the change to the labels: ${errorText(e)}`);
     }
   }
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** The first few line errors of an import, then a count of the rest. */

@@ -24,7 +24,7 @@ export class RewardState {
 
   receive(metrics: RewardMetrics): void {
     this.latest = metrics;
-    this.series.pushRecord(metrics);
+    this.series.pushRecord({ update: metrics.update, labels: metrics.labels, loss: metrics.loss, accuracy: metrics.accuracy });
   }
 
   receiveRefit(event: RefitEvent): void {

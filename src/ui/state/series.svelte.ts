@@ -1,26 +1,46 @@
-// A table of numbers that grows one row at a time (a metric per column, one row per PPO iteration,
+// A table of numbers that grows one row at a time (a metric per column, one row per method step,
 // reward-model update or gold evaluation). Columns are Float32Arrays that double when full, so a
-// 1000-iteration run costs a few kilobytes and no per-row objects; only `length` is reactive, and
-// components that draw the series read it to know when to redraw.
+// 1000-iteration run costs a few kilobytes and no per-row objects; only `length` (and `generation`)
+// is reactive, and components that draw the series read it to know when to redraw. A method's
+// metrics are named by the worker, so a column can be added when a row first names it (earlier
+// rows read NaN there).
 
-export class Series<C extends string = string> {
+export class Series {
   /** Rows held; reading it subscribes a component or effect to new rows. */
   length = $state(0);
   /** Bumped by clear(): a chart that drew old rows starts again. */
   generation = $state(0);
+  private readonly order: string[];
   private columns: Float32Array[];
 
-  constructor(readonly names: readonly C[], capacity = 256) {
-    this.columns = names.map(() => new Float32Array(capacity));
+  constructor(names: readonly string[], capacity = 256) {
+    this.order = names.filter((n, i) => names.indexOf(n) === i);
+    this.columns = this.order.map(() => new Float32Array(capacity).fill(NaN));
   }
 
-  /** Appends one row: values in the order of `names` (a transferred Float32Array from the worker). */
+  /** Column names in the order they were added. */
+  get names(): readonly string[] {
+    return this.order;
+  }
+
+  has(name: string): boolean {
+    return this.order.includes(name);
+  }
+
+  /** Adds an empty column (NaN in every row so far); does nothing if it exists. */
+  addColumn(name: string): void {
+    if (this.has(name)) return;
+    this.order.push(name);
+    this.columns.push(new Float32Array(this.columns[0]?.length ?? 256).fill(NaN));
+  }
+
+  /** Appends one row: values in the order of `names`. */
   push(row: ArrayLike<number>): void {
-    if (row.length !== this.names.length) throw new RangeError(`a row of ${row.length} values for ${this.names.length} columns`);
+    if (row.length !== this.order.length) throw new RangeError(`a row of ${row.length} values for ${this.order.length} columns`);
     const n = this.length;
     if (n === this.columns[0].length) {
       this.columns = this.columns.map((c) => {
-        const bigger = new Float32Array(c.length * 2);
+        const bigger = new Float32Array(c.length * 2).fill(NaN);
         bigger.set(c);
         return bigger;
       });
@@ -29,30 +49,32 @@ export class Series<C extends string = string> {
     this.length = n + 1;
   }
 
-  /** Appends a row given by name (missing names are NaN). */
-  pushRecord(record: Partial<Record<C, number>>): void {
-    this.push(this.names.map((name) => record[name] ?? NaN));
+  /** Appends a row given by name: names the series lacks become columns, missing names are NaN. */
+  pushRecord(record: Readonly<Record<string, number>>): void {
+    for (const name of Object.keys(record)) this.addColumn(name);
+    this.push(this.order.map((name) => record[name] ?? NaN));
   }
 
-  /** The values of one column so far (a view: copy it to keep it). */
-  column(name: C): Float32Array {
-    const i = this.names.indexOf(name);
-    if (i < 0) throw new RangeError(`no column "${name}"`);
+  /** The values of one column so far (a view: copy it to keep it); all NaN for a column not seen yet. */
+  column(name: string): Float32Array {
+    const i = this.order.indexOf(name);
+    if (i < 0) return new Float32Array(this.length).fill(NaN);
     return this.columns[i].subarray(0, this.length);
   }
 
   /** The last value of a column, or NaN with no rows. */
-  last(name: C): number {
+  last(name: string): number {
     return this.length === 0 ? NaN : this.column(name)[this.length - 1];
   }
 
   clear(): void {
     this.length = 0;
+    this.columns.forEach((c) => c.fill(NaN));
     this.generation += 1;
   }
 
   /** The chosen columns as CSV with a header line (all rows; numbers as JavaScript prints them). */
-  toCsv(names: readonly C[] = this.names): string {
+  toCsv(names: readonly string[] = this.order): string {
     const cols = names.map((n) => this.column(n));
     const lines = [names.map(csvField).join(',')];
     for (let r = 0; r < this.length; r++) lines.push(cols.map((c) => formatNumber(c[r])).join(','));

@@ -3,6 +3,7 @@
 // exceeded, storage disabled) is reported and loses nothing: the labels stay in the page, and the
 // user can export them. Stored data that cannot be read is set aside under another key, not erased.
 import type { Label } from '../../lib/protocol/messages';
+import { errorText } from '../errors';
 
 export const LABELS_KEY = 'rlhf-playground/labels/v1';
 const UNREADABLE_KEY = `${LABELS_KEY}/unreadable`;
@@ -55,7 +56,7 @@ export function loadLabels(): Loaded {
     } catch {
       // nowhere to put it: it stays under its own key until the next save
     }
-    return { labels: [], problem: `The saved labels could not be read (${e instanceof Error ? e.message : String(e)}); they were set aside.` };
+    return { labels: [], problem: `The saved labels could not be read (${errorText(e)}); they were set aside.` };
   }
 }
 
@@ -68,7 +69,7 @@ export function saveLabels(labels: readonly Label[]): string | null {
     return null;
   } catch (e) {
     const full = e instanceof DOMException && (e.name === 'QuotaExceededError' || e.name === 'NS_ERROR_DOM_QUOTA_REACHED');
-    const why = full ? 'the browser storage is full' : `saving failed (${e instanceof Error ? e.message : String(e)})`;
+    const why = full ? 'the browser storage is full' : `saving failed (${errorText(e)})`;
     return `Could not save the labels: ${why}. Nothing is lost while this page stays open; export them as JSONL to keep them.`;
   }
 }
