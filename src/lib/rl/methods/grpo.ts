@@ -87,7 +87,7 @@ export const GRPO = defineMethod<GrpoConfig>({
     { kind: 'number', key: 'beta', label: 'KL coefficient beta', rule: real(0, 2, 0.005), reason: "TRL's default is 0 and fixed; 0.05 (DeepSeekMath 0.04) is where the adaptive controller starts and its floor" },
     ...GROUP_FIELDS,
     { kind: 'choice', key: 'scaleRewards', label: 'scale rewards by', choices: ['group', 'batch', 'none'], reason: "TRL's default 'group' (Shao et al.); 'none' is Dr. GRPO's answer to its difficulty bias" },
-    { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's rate" },
+    { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's Adam rate on the same model; see the README for the sanity run" },
     { kind: 'number', key: 'groupSize', label: 'completions per prompt G', rule: int(2, 64), reason: "TRL's num_generations 8: enough for a group mean and std" },
     { kind: 'number', key: 'promptsPerIteration', label: 'prompts per iteration', rule: int(1, 64), reason: "8 x 8 = 64 rollouts, PPO's cost per iteration" },
     { kind: 'number', key: 'passes', label: 'passes per batch', rule: int(1, 8), reason: "TRL's num_iterations is 1 (the ratio never clips); 2 as PPO's epochs" },

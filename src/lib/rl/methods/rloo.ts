@@ -84,7 +84,7 @@ export const RLOO = defineMethod<RlooConfig>({
     { kind: 'number', key: 'beta', label: 'KL coefficient beta', rule: real(0, 2, 0.005), reason: "TRL's RLOO default 0.05 (fixed there); where the adaptive controller starts and its floor" },
     ...GROUP_FIELDS,
     { kind: 'choice', key: 'normalizeAdvantages', label: 'normalise advantages', choices: ['off', 'on'], reason: "TRL's default off: the leave-one-out baseline already centres them" },
-    { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's rate" },
+    { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's Adam rate on the same model; see the README for the sanity run" },
     { kind: 'number', key: 'groupSize', label: 'completions per prompt K', rule: int(2, 64), reason: 'Ahmadian et al.: k = 4 beat k = 2 at the same number of prompts' },
     { kind: 'number', key: 'promptsPerIteration', label: 'prompts per iteration', rule: int(1, 64), reason: "16 x 4 = 64 rollouts, PPO's cost per iteration" },
     { kind: 'number', key: 'passes', label: 'passes per batch', rule: int(1, 8), reason: "TRL's num_iterations is 1 (the ratio never clips); 2 as PPO's epochs" },
