@@ -85,6 +85,7 @@ export type RunLike = Pick<
   | 'sampleBase'
   | 'settings'
   | 'tokenizer'
+  | 'setDemonstrations'
 >;
 
 /** What the controller needs of the worker's session (src/worker/session.ts). */
@@ -301,6 +302,12 @@ export class Controller {
         const why = session.checkPatch(message.method, message.patch);
         if (why) throw new Error(why);
         loop.patches.set(message.method, { ...loop.patches.get(message.method), ...message.patch });
+        break;
+      }
+      case 'setDemonstrations': {
+        const run = this.requireRun();
+        run.setDemonstrations(message.demonstrations); // throws a message naming unknown words
+        this.post({ type: 'demonstrationsSet', requestId: message.requestId, count: message.demonstrations.length });
         break;
       }
       case 'setAnnotator': {

@@ -164,6 +164,9 @@ class FakeRun implements RunLike {
   stream(name: string) {
     return new Rng(1).fork(name);
   }
+  setDemonstrations() {
+    this.labelVersion += 1;
+  }
   async sampleBase(prompts: readonly string[]) {
     return prompts.map(() => 'fine.');
   }

@@ -104,6 +104,16 @@ describe('run', () => {
     run.dispose();
   });
 
+  it('takes typed demonstrations for SFT in the vocabulary only, naming unknown words', async () => {
+    const run = smallRun(6, smallSettings(), base);
+    expect(() => run.setDemonstrations([{ prompt: 'the pizza was', completion: 'scrumptious and zesty.' }])).toThrow(/unknown words: "scrumptious", "zesty"/);
+    run.setDemonstrations([{ prompt: 'the pizza was', completion: 'great. i would go again.' }]);
+    expect(run.demonstrations).toHaveLength(1);
+    while (!run.finished('sft')) await run.step('sft'); // SFT trains on a demonstration alone
+    expect(run.trainer('sft')!.steps).toBe(2);
+    run.dispose();
+  });
+
   it('leaves no tensor behind: labels, refit, every method stepped and reset, then disposed', async () => {
     const before = tf.memory().numTensors;
     const run = smallRun(5, smallSettings(), base);

@@ -20,9 +20,11 @@ import type { MethodName } from '../rl/methods/registry';
 import type { MethodDescriptor, RolloutSample } from '../rl/methods/types';
 import type { PresetSpec } from '../rl/annotators';
 import type { Choice, Label } from '../rl/preferences';
+import type { Demonstration } from '../rl/sft';
 import type { Evaluation, LabelEdit, RewardFit, StripRow, Verdict } from '../rl/run';
 
 export type { Choice, Label, LabelSource } from '../rl/preferences';
+export type { Demonstration } from '../rl/sft';
 export type { FieldSpec, FieldValue, NumberRule } from '../config/fields';
 export type { AnnotatorSettings, BackendName, PairSettings, RewardSettings } from '../config/run';
 export { ANNOTATOR_PRESET_NAMES, BACKEND_NAMES } from '../config/run';
@@ -222,6 +224,13 @@ export interface CancelMethodMessage {
   method: MethodName;
 }
 
+/** Completions the user typed for SFT to imitate (the whole list); a word outside the vocabulary is named in the error reply. */
+export interface SetDemonstrationsRequest {
+  type: 'setDemonstrations';
+  requestId: number;
+  demonstrations: Demonstration[];
+}
+
 /** Live settings of one method, already checked by the field rules: applied before its next step. */
 export interface SetMethodConfigMessage {
   type: 'setMethodConfig';
@@ -262,6 +271,7 @@ export type ToWorker =
   | RunMethodMessage
   | CancelMethodMessage
   | SetMethodConfigMessage
+  | SetDemonstrationsRequest
   | SetAnnotatorRequest
   | AnnotateRequest;
 
@@ -344,6 +354,12 @@ export interface ResetDoneReply {
   requestId: number;
 }
 
+export interface DemonstrationsSetReply {
+  type: 'demonstrationsSet';
+  requestId: number;
+  count: number;
+}
+
 export interface MethodsSetReply {
   type: 'methodsSet';
   requestId: number;
@@ -380,6 +396,7 @@ export type WorkerReply =
   | SteppedReply
   | ResetDoneReply
   | MethodsSetReply
+  | DemonstrationsSetReply
   | AnnotatorSetReply
   | AnnotationReply;
 
@@ -509,6 +526,7 @@ export interface ReplyTo {
   step: SteppedReply;
   reset: ResetDoneReply;
   setMethods: MethodsSetReply;
+  setDemonstrations: DemonstrationsSetReply;
   setAnnotator: AnnotatorSetReply;
   annotate: AnnotationReply;
 }
@@ -528,6 +546,7 @@ export const REPLY_TYPE: { [K in keyof ReplyTo]: ReplyTo[K]['type'] } = {
   step: 'stepped',
   reset: 'resetDone',
   setMethods: 'methodsSet',
+  setDemonstrations: 'demonstrationsSet',
   setAnnotator: 'annotatorSet',
   annotate: 'annotation',
 };
