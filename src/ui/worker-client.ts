@@ -103,6 +103,7 @@ export class WorkerClient {
       case 'stepped':
       case 'resetDone':
       case 'methodsSet':
+      case 'demonstrationsSet':
       case 'annotatorSet':
       case 'annotation': {
         const p = this.pending.get(message.requestId);
