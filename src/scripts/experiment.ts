@@ -2,7 +2,7 @@
 // Runs the page's own RLHF loop headless with a simulated annotator (src/lib/rl/experiment.ts on
 // src/lib/rl/run.ts), prints a table (means over seeds per method) and writes every run to FILE as
 // {"runs":[...]}. More options:
-//   --methods ppo,grpo,...        registry names (default: every method)
+//   --methods ppo,grpo,...        registry names (default: every method; none: the reward model only)
 //   --iterations N                iterations of each online method
 //   --best-of 4,16,64             the N of the best-of-N rows
 //   --set ppo.targetKl=3,grpo.beta=0.02   method settings, by the keys the page address uses
@@ -30,7 +30,8 @@ const args = parseArgs(process.argv.slice(2), {
   labels: 'int', noise: 'number', annotator: 'string', word: 'string', seeds: 'int', 'first-seed': 'int', json: 'string',
   iterations: 'int', methods: 'string', 'best-of': 'string', set: 'string', reward: 'string', pairs: 'string', 'refit-every': 'int', backend: 'string', model: 'string',
 });
-const methods = args.methods?.split(',') ?? DEFAULT_EXPERIMENT.methods.filter(isMethodName);
+// --methods none: labels and the reward model only (its held-out accuracy).
+const methods = args.methods === 'none' ? [] : (args.methods?.split(',') ?? DEFAULT_EXPERIMENT.methods.filter(isMethodName));
 for (const m of methods) if (!isMethodName(m)) throw new Error(`unknown method "${m}"; known: ${METHOD_NAMES.join(', ')}`);
 if (args.annotator && !ANNOTATOR_PRESETS.includes(args.annotator as AnnotatorPreset)) {
   throw new Error(`unknown annotator "${args.annotator}"; known: ${ANNOTATOR_PRESETS.join(', ')}`);
@@ -78,7 +79,7 @@ const runs: MethodResult[] = [];
 const write = () => {
   if (!args.json) return;
   const { completions: _c, ...base } = baseline;
-  const json = { config: cfg, settings, backend, baseline: base, runs: runs.map(({ examples: _e, ...r }) => r), examples: runs.map((r) => ({ method: r.method, seed: r.seed, examples: r.examples })) };
+  const json = { config: cfg, settings, backend, baseline: base, rewardModels: experiment.rewardModels, runs: runs.map(({ examples: _e, ...r }) => r), examples: runs.map((r) => ({ method: r.method, seed: r.seed, examples: r.examples })) };
   writeFileSync(args.json, JSON.stringify(json, null, 1) + '\n');
 };
 for (let s = firstSeed; s < firstSeed + seeds; s++) {
@@ -98,5 +99,6 @@ for (const m of [...new Set(runs.map((r) => r.method))]) {
   const col = (f: (r: MethodResult) => number, digits = 3) => `${mean(rs.map(f)).toFixed(digits)} (${range(rs.map(f), digits)})`;
   console.log(`| ${m} | ${rs.length} | ${col((r) => r.rmAccuracy)} | ${col((r) => r.goldWinRate)} | ${col((r) => r.goldScore, 2)} | ${col((r) => r.klPerSequence, 2)} | ${col((r) => r.distinct, 2)} | ${col((r) => r.length, 1)} | ${mean(rs.map((r) => r.seconds)).toFixed(0)} |`);
 }
-console.log(`labels and reward model: ${mean(runs.map((r) => r.rmSeconds)).toFixed(0)} s per seed`);
+const rms = experiment.rewardModels;
+console.log(`reward model: held-out accuracy ${mean(rms.map((r) => r.rmAccuracy)).toFixed(3)} (${range(rms.map((r) => r.rmAccuracy), 3)}), labels and RM ${mean(rms.map((r) => r.rmSeconds)).toFixed(0)} s per seed`);
 if (args.json) console.log(`\nwrote ${args.json}`);

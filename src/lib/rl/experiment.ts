@@ -55,6 +55,8 @@ export class Experiment {
   readonly annotator: SimulatedAnnotator;
   private readonly evalPrompts: string[];
   private heldout: ComparisonPair[] | null = null;
+  /** The reward model of every seed run so far (also for --methods none). */
+  readonly rewardModels: { seed: number; labels: number; rmAccuracy: number; labelAccuracy: number; rmSeconds: number }[] = [];
 
   constructor(
     private readonly base: Gpt,
@@ -157,6 +159,7 @@ export class Experiment {
       const rmSeconds = (Date.now() - t0) / 1000;
       const fit = await run.rewardFit();
       this.log(`seed ${seed}: ${run.labelCount} labels, RM accuracy ${fit.accuracy.toFixed(3)} on them, ${rmAccuracy.toFixed(3)} held out (${rmSeconds.toFixed(0)} s)`);
+      this.rewardModels.push({ seed, labels: run.labelCount, rmAccuracy, labelAccuracy: fit.accuracy, rmSeconds });
       const results: MethodResult[] = [];
       for (const name of this.config.methods as MethodName[]) {
         for (const r of await this.runMethod(run, name, { seed, labels: run.labelCount, rmAccuracy, rmSeconds })) {
