@@ -4,16 +4,18 @@
 //   1. rollouts: G completions for each of P prompts from the current policy (TRL's RepeatSampler)
 //   2. log-probs of the sampled tokens under the policy (with entropy) and the frozen reference
 //   3. scores from the reward model, minus the truncation penalty for a completion without EOS
-//   5. optimisation passes over the batch (TRL's num_iterations), rolled back as one unit on NaN/Inf
+//   4. advantages: the method's (group-math.ts)
+//   5. optimisation passes over the batch (TRL's num_iterations) on the method's loss, rolled
+//      back as one unit on NaN/Inf
 //   6. metrics, the beta controller (ours: TRL's beta is fixed) and the KL guard
-// A method adds step 4 (its advantages, group-math.ts) and its loss, and writes its step() as
-// these numbered steps. There is no critic: the group is the baseline.
+// A method supplies steps 4 and 5 (its advantages and its loss); step() runs them all in order.
+// There is no critic: the group is the baseline.
 import * as tf from '@tensorflow/tfjs-core';
 import type { FieldSpec, FieldValue } from '../config/fields';
 import { real } from '../config/fields';
 import type { KlControl } from '../config/ppo';
 import type { Rng } from '../math/rng';
-import { mean } from '../math/stats';
+import { mean, std } from '../math/stats';
 import { Checkpoint } from '../model/checkpoint';
 import type { Gpt } from '../model/gpt';
 import { cloneGpt } from '../model/heads';
@@ -23,6 +25,7 @@ import { disposeParams } from '../model/params';
 import { sampleCompletions } from '../model/sample';
 import { patchConfig, sampleTexts } from './methods/common';
 import { RolledBackError, type MethodContext, type StepResult, type Trainer } from './methods/types';
+import type { GroupAdvantages } from './group-math';
 import { adaptKlCoef, grid, tokenKl, type Grid } from './ppo-math';
 import { completionText } from './sequences';
 
@@ -107,8 +110,16 @@ export interface LossInputs {
   mask: tf.Tensor2D;
 }
 
-/** A method's loss on one pass, with scalar statistics to average over the passes. Runs inside tidy. */
-export type LossFn = (inputs: LossInputs) => { loss: tf.Scalar; stats: Record<string, tf.Scalar> };
+/** A method's loss on one pass, with scalar statistics to average over the passes. */
+export interface PassLoss {
+  loss: tf.Scalar;
+  stats: Record<string, tf.Scalar>;
+}
+
+/** Step 4 of a method: one advantage per completion, and any metrics it gives (under TRL's names). */
+export interface MethodAdvantages extends GroupAdvantages {
+  metrics?: Record<string, number>;
+}
 
 const KL_GUARD_WINDOW = 3; // iterations averaged by the KL guard, as PPO's
 const SAMPLES_SHOWN = 4; // rollouts returned for display, one per group
@@ -175,7 +186,25 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
     return this.cfg;
   }
 
-  abstract step(): Promise<StepResult>;
+  /** 4. The method's advantages of this batch, one per completion. */
+  protected abstract advantages(batch: GroupBatch): MethodAdvantages;
+
+  /** 5. The method's loss on one pass, at KL coefficient `beta`. Called inside tidy. */
+  protected abstract loss(inputs: LossInputs, advantages: number[], beta: number): PassLoss;
+
+  /** One iteration. Throws RolledBackError (policy and optimizer unchanged) if any value goes non-finite. */
+  async step(): Promise<StepResult> {
+    const started = Date.now();
+    const beta = this.beta;
+    // 1-3. G rollouts per prompt, their log-probs under policy and reference, penalised scores
+    const batch = await this.rollout();
+    // 4. the method's advantages
+    const { advantages, fracZeroStd, metrics } = this.advantages(batch);
+    // 5. passes over the batch on the method's loss
+    const train = await this.optimise(batch, (inputs) => this.loss(inputs, advantages, beta));
+    // 6. metrics under TRL's names, beta controller, KL guard
+    return this.finish(batch, started, { frac_reward_zero_std: fracZeroStd, ...metrics, ...train });
+  }
 
   complete(prompts: readonly string[], rng: Rng): Promise<string[]> {
     return sampleTexts(this.policy, this.ctx.tokenizer, prompts, rng);
@@ -194,7 +223,7 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
   }
 
   /** Steps 1-3 of an iteration, from its own random stream. Throws RolledBackError on a non-finite score. */
-  protected async rollout(): Promise<GroupBatch> {
+  private async rollout(): Promise<GroupBatch> {
     const cfg = this.cfg;
     const { tokenizer } = this.ctx;
     const rng = this.ctx.rng.fork(`iteration-${this.iteration}`);
@@ -231,7 +260,7 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
    * 5. `passes` AdamW steps on `loss` over the whole batch; returns the loss and the stats averaged
    * over the passes. On NaN/Inf the policy and the optimizer go back to before the first pass.
    */
-  protected async optimise(batch: GroupBatch, loss: LossFn): Promise<Record<string, number>> {
+  private async optimise(batch: GroupBatch, loss: (inputs: LossInputs) => PassLoss): Promise<Record<string, number>> {
     const cfg = this.cfg;
     const { rows: B, cols: N } = batch.mask;
     const P = batch.promptWidth;
@@ -268,15 +297,18 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
   }
 
   /**
-   * 6. The metrics every group method reports beside its own, then the beta controller on the KL
-   * per sequence, the iteration count and the KL guard.
+   * 6. The metrics every group method reports beside its own (reward: the penalised score, before
+   * any KL term, as TRL logs it), then the beta controller on the KL per sequence, the iteration
+   * count and the KL guard.
    */
-  protected finish(batch: GroupBatch, started: number, own: Record<string, number>): StepResult {
+  private finish(batch: GroupBatch, started: number, own: Record<string, number>): StepResult {
     const cfg = this.cfg;
     const klSeq = mean(batch.klSeq);
     const B = batch.scores.length;
     const metrics = {
       iteration: this.iteration + 1,
+      reward: mean(batch.scores),
+      reward_std: std(batch.scores, 1),
       ...own,
       entropy: maskedGridMean(batch.entropy, batch.mask),
       beta: this.beta,

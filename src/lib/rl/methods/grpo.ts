@@ -6,12 +6,11 @@
 // arithmetic in ../group-math.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { int, real } from '../../config/fields';
-import { mean, std } from '../../math/stats';
 import { groupAdvantages, type ScaleRewards } from '../group-math';
-import { clippedSurrogate, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, type GroupConfig, type LossInputs } from '../group-trainer';
+import { clippedSurrogate, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, type GroupBatch, type GroupConfig, type LossInputs, type MethodAdvantages, type PassLoss } from '../group-trainer';
 import { maskedMeanT } from '../ppo-math';
 import { defineMethod } from './common';
-import type { MethodContext, StepResult } from './types';
+import type { MethodContext } from './types';
 
 export interface GrpoConfig extends GroupConfig {
   /** What r - group mean is divided by: the group's std, the batch's, or nothing (TRL's scale_rewards). */
@@ -28,51 +27,36 @@ export const DEFAULT_GRPO: GrpoConfig = {
   scaleRewards: 'group', // TRL's default (Shao et al. 2024); 'none' is Dr. GRPO's, 'batch' PPO Lite's
 };
 
-/** GRPO's loss on one pass (TRL's _compute_loss, loss_type "dapo"); `adv` is [B, 1]. Call inside tidy. */
-function grpoLoss({ logp, logpOld, logpRef, mask }: LossInputs, adv: tf.Tensor2D, epsilon: number, beta: number) {
-  const ratio = tf.exp(tf.sub(logp, logpOld)); // (B, N)
-  const surrogate = clippedSurrogate(ratio, adv, epsilon); // (B, N)
-  const logRefRatio = tf.sub(logpRef, logp);
-  const k3 = tf.sub(tf.sub(tf.exp(logRefRatio), logRefRatio), 1); // (B, N): Schulman's k3, as TRL's per_token_kl
-  const perToken = tf.add(surrogate.loss, tf.mul(beta, k3));
-  return {
-    loss: maskedMeanT(perToken, mask), // the sum over the batch's completion tokens / their number
-    stats: {
-      kl: maskedMeanT(k3, mask),
-      'clip_ratio/low_mean': maskedMeanT(surrogate.low, mask),
-      'clip_ratio/high_mean': maskedMeanT(surrogate.high, mask),
-      'clip_ratio/region_mean': maskedMeanT(surrogate.region, mask),
-    },
-  };
-}
-
 export class GrpoTrainer extends GroupTrainer<GrpoConfig> {
   constructor(ctx: MethodContext, config: GrpoConfig) {
     super('GRPO', ctx, config);
   }
 
-  /** One GRPO iteration. Throws RolledBackError (policy unchanged) if any value goes non-finite. */
-  async step(): Promise<StepResult> {
-    const started = Date.now();
-    const cfg = this.cfg;
-    const beta = this.beta;
+  /** 4. group-normalised advantages: (r - group mean) / (std + eps), std as scale_rewards says. */
+  protected advantages(batch: GroupBatch): MethodAdvantages {
+    return groupAdvantages(batch.scores, this.cfg.groupSize, this.cfg.scaleRewards);
+  }
 
-    // 1-3. G rollouts per prompt, their log-probs under policy and reference, penalised scores
-    const batch = await this.rollout();
-
-    // 4. group-normalised advantages, one per completion, on each of its tokens
-    const { advantages, fracZeroStd } = groupAdvantages(batch.scores, cfg.groupSize, cfg.scaleRewards);
-
-    // 5. passes of the clipped surrogate with the k3 penalty to the reference
-    const train = await this.optimise(batch, (inputs) => grpoLoss(inputs, tf.tensor2d(advantages, [advantages.length, 1]), cfg.epsilon, beta));
-
-    // 6. metrics under TRL's names, beta controller, KL guard
-    return this.finish(batch, started, {
-      reward: mean(batch.scores),
-      reward_std: std(batch.scores, 1),
-      frac_reward_zero_std: fracZeroStd,
-      ...train,
-    });
+  /**
+   * 5. TRL's _compute_loss with loss_type "dapo": per token, the clipped surrogate of the token's
+   * ratio with its completion's advantage plus beta * k3 to the reference, summed over the batch's
+   * completion tokens and divided by their number.
+   */
+  protected loss({ logp, logpOld, logpRef, mask }: LossInputs, advantages: number[], beta: number): PassLoss {
+    const adv = tf.tensor2d(advantages, [advantages.length, 1]); // (B, 1): each completion's, on its every token
+    const ratio = tf.exp(tf.sub(logp, logpOld)); // (B, N)
+    const surrogate = clippedSurrogate(ratio, adv, this.cfg.epsilon); // (B, N)
+    const logRefRatio = tf.sub(logpRef, logp);
+    const k3 = tf.sub(tf.sub(tf.exp(logRefRatio), logRefRatio), 1); // (B, N): Schulman's k3, TRL's per_token_kl
+    return {
+      loss: maskedMeanT(tf.add(surrogate.loss, tf.mul(beta, k3)), mask),
+      stats: {
+        kl: maskedMeanT(k3, mask),
+        'clip_ratio/low_mean': maskedMeanT(surrogate.low, mask),
+        'clip_ratio/high_mean': maskedMeanT(surrogate.high, mask),
+        'clip_ratio/region_mean': maskedMeanT(surrogate.region, mask),
+      },
+    };
   }
 }
 

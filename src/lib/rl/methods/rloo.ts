@@ -6,12 +6,11 @@
 // the per-group arithmetic in ../group-math.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { int, real } from '../../config/fields';
-import { mean, std } from '../../math/stats';
 import { leaveOneOutAdvantages } from '../group-math';
-import { clippedSurrogate, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, maskedGridMean, type GroupConfig, type LossInputs } from '../group-trainer';
+import { clippedSurrogate, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, maskedGridMean, type GroupBatch, type GroupConfig, type LossInputs, type MethodAdvantages, type PassLoss } from '../group-trainer';
 import { tokenKl } from '../ppo-math';
 import { defineMethod } from './common';
-import type { MethodContext, StepResult } from './types';
+import type { MethodContext } from './types';
 
 export interface RlooConfig extends GroupConfig {
   /** Normalise the advantages over the batch to mean 0, std 1 (TRL's normalize_advantages). */
@@ -28,48 +27,33 @@ export const DEFAULT_RLOO: RlooConfig = {
   normalizeAdvantages: 'off', // TRL's default: the leave-one-out baseline already centres the advantages
 };
 
-/** RLOO's loss on one pass (TRL's _compute_loss): the sequence's ratio, clipped; `adv` is [B]. Call inside tidy. */
-function rlooLoss({ logp, logpOld, mask }: LossInputs, adv: tf.Tensor1D, epsilon: number) {
-  const ratio = tf.exp(tf.sum(tf.mul(tf.sub(logp, logpOld), mask), 1)); // (B): exp(log pi(y|x) - log pi_old(y|x))
-  const surrogate = clippedSurrogate(ratio, adv, epsilon); // (B)
-  return {
-    loss: tf.mean(surrogate.loss) as tf.Scalar,
-    stats: {
-      'clip_ratio/low_mean': tf.mean(surrogate.low) as tf.Scalar,
-      'clip_ratio/high_mean': tf.mean(surrogate.high) as tf.Scalar,
-      'clip_ratio/region_mean': tf.mean(surrogate.region) as tf.Scalar,
-    },
-  };
-}
-
 export class RlooTrainer extends GroupTrainer<RlooConfig> {
   constructor(ctx: MethodContext, config: RlooConfig) {
     super('RLOO', ctx, config);
   }
 
-  /** One RLOO iteration. Throws RolledBackError (policy unchanged) if any value goes non-finite. */
-  async step(): Promise<StepResult> {
-    const started = Date.now();
-    const cfg = this.cfg;
-
-    // 1-3. K rollouts per prompt, their log-probs under policy and reference, penalised scores
-    const batch = await this.rollout();
-
-    // 4. rewards with the sequence KL folded in, leave-one-out advantages
+  /** 4. rewards with the sequence KL folded in (r = score - beta * KL), then leave-one-out advantages. */
+  protected advantages(batch: GroupBatch): MethodAdvantages {
     const rewards = batch.scores.map((s, b) => s - this.beta * batch.klSeq[b]);
-    const { advantages, fracZeroStd } = leaveOneOutAdvantages(rewards, cfg.groupSize, cfg.normalizeAdvantages === 'on');
+    const kl = maskedGridMean(tokenKl(batch.logpOld, batch.logpRef, batch.mask, 'k1'), batch.mask); // TRL's kl: per token
+    return { ...leaveOneOutAdvantages(rewards, this.cfg.groupSize, this.cfg.normalizeAdvantages === 'on'), metrics: { kl } };
+  }
 
-    // 5. passes of the clipped sequence-ratio surrogate
-    const train = await this.optimise(batch, (inputs) => rlooLoss(inputs, tf.tensor1d(advantages), cfg.epsilon));
-
-    // 6. metrics under TRL's names (reward without the KL, as TRL logs it), beta controller, KL guard
-    return this.finish(batch, started, {
-      reward: mean(batch.scores),
-      reward_std: std(batch.scores, 1),
-      frac_reward_zero_std: fracZeroStd,
-      kl: maskedGridMean(tokenKl(batch.logpOld, batch.logpRef, batch.mask, 'k1'), batch.mask),
-      ...train,
-    });
+  /**
+   * 5. TRL's _compute_loss: the clipped surrogate of each completion's whole-sequence ratio
+   * pi(y|x) / pi_old(y|x) with its advantage, averaged over completions (the KL is in the reward).
+   */
+  protected loss({ logp, logpOld, mask }: LossInputs, advantages: number[]): PassLoss {
+    const ratio = tf.exp(tf.sum(tf.mul(tf.sub(logp, logpOld), mask), 1)); // (B)
+    const surrogate = clippedSurrogate(ratio, tf.tensor1d(advantages), this.cfg.epsilon); // (B)
+    return {
+      loss: tf.mean(surrogate.loss) as tf.Scalar,
+      stats: {
+        'clip_ratio/low_mean': tf.mean(surrogate.low) as tf.Scalar,
+        'clip_ratio/high_mean': tf.mean(surrogate.high) as tf.Scalar,
+        'clip_ratio/region_mean': tf.mean(surrogate.region) as tf.Scalar,
+      },
+    };
   }
 }
 
