@@ -1,5 +1,6 @@
 // chart.js with only the parts the page uses (tree-shaken: line charts on linear axes), and the
-// decimation plugin, so that a 1000-iteration run draws about 200 points per line.
+// decimation plugin, so that a 1000-iteration run draws about 200 points per line; and one
+// queue of redraws for every chart on the page, so that many charts never make one long task.
 import {
   Chart,
   Decimation,
@@ -18,6 +19,8 @@ export const DECIMATION_THRESHOLD = 400;
 export const DECIMATED_POINTS = 200;
 /** A chart redraws at most this often, however fast rows arrive (about 4 frames a second). */
 export const MIN_REDRAW_MS = 250;
+/** A chart this close to the viewport counts as in view (it is drawn before it scrolls in). */
+export const IN_VIEW_MARGIN = '200px';
 /** Rows a table view shows at first (the newest); "Show all" and the CSV have every row. */
 export const TABLE_ROWS = 250;
 
@@ -39,3 +42,33 @@ export interface Line {
 
 /** The base model's colour where models are compared. */
 export const BASE_COLOUR = '#6b7280';
+
+/** Redraws in one animation frame stop once they have taken this long; the rest wait a frame. */
+export const FRAME_BUDGET_MS = 12;
+
+const queued = new Set<() => void>();
+let frameId = 0;
+
+function flush(): void {
+  frameId = 0;
+  const start = performance.now();
+  for (const draw of queued) {
+    queued.delete(draw);
+    draw();
+    if (performance.now() - start > FRAME_BUDGET_MS) break;
+  }
+  if (queued.size > 0) frameId = requestAnimationFrame(flush);
+}
+
+/**
+ * Runs `draw` in a coming animation frame. The charts' redraws share frames within
+ * FRAME_BUDGET_MS (a chart's redraw is ~10 ms), so a page of charts stays responsive.
+ */
+export function queueDraw(draw: () => void): void {
+  queued.add(draw);
+  if (frameId === 0) frameId = requestAnimationFrame(flush);
+}
+
+export function cancelDraw(draw: () => void): void {
+  queued.delete(draw);
+}
