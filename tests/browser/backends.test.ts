@@ -40,7 +40,7 @@ describe('backend overrides', () => {
 });
 
 /** Few rollouts and one epoch: on the software WebGPU adapter an iteration is slow (shader compilation). */
-const SMALL_PPO = 'rollouts=4&epochs=1';
+const SMALL_PPO = 'ppo.rolloutsPerIteration=4&ppo.epochs=1';
 
 describe('one PPO iteration on each training backend', () => {
   const RUNS = [
@@ -59,12 +59,12 @@ describe('one PPO iteration on each training backend', () => {
         await waitForChartPoints(page, 'reward-model', 1, r.timeoutMs);
         const stepAt = Date.now();
         await page.getByRole('button', { name: 'Step', exact: true }).click();
-        await waitForChartPoints(page, 'reward', 1, r.timeoutMs);
-        await expect(page.getByRole('status').textContent()).resolves.toMatch(/PPO paused after 1 iteration\b/);
-        const reward = await chartTable(page, 'Reward');
+        await waitForChartPoints(page, 'ppo-reward', 1, r.timeoutMs);
+        await expect(page.getByRole('status').textContent()).resolves.toMatch(/paused after PPO 1 iteration\b/);
+        const reward = await chartTable(page, 'PPO Reward');
         expect(reward.rows).toHaveLength(1);
         expect(reward.rows[0].every(Number.isFinite)).toBe(true);
-        const kl = await chartTable(page, 'KL');
+        const kl = await chartTable(page, 'PPO KL to the reference');
         expect(kl.rows[0][1]).toBeGreaterThanOrEqual(-1e-3); // KL of one iteration from the base model: about 0
         report(`${r.label}: first pair + one label, then one PPO iteration of 4 rollouts (s)`, {
           ready: Math.round((stepAt - started) / 100) / 10,

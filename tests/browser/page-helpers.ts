@@ -1,8 +1,10 @@
-// Shared checks for the page's browser tests: wait for the worker to finish, read the samples.
+// Shared checks for the page's browser tests: wait for the worker to finish, read the samples,
+// the charts and tables, and the worker's own last messages (to compare with what the page shows).
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { DIST, SCREENSHOT_DIR } from '../support/browser';
+import type { Locator, Page } from 'playwright-core';
+import type { FromWorker } from '../../src/lib/protocol/messages';
+import { DIST, ROOT, SCREENSHOT_DIR } from '../support/browser';
 
 /** Waits until the status line leaves loading/sampling; returns the final phase and text. */
 export async function settle(page: Page, timeoutMs: number): Promise<{ phase: string; text: string }> {
@@ -95,7 +97,7 @@ export async function waitForChartPoints(page: Page, slug: string, atLeast: numb
 
 /** Opens a chart's table view (by the chart's name) and reads its header and rows as numbers. */
 export async function chartTable(page: Page, name: string): Promise<{ header: string[]; rows: number[][] }> {
-  const table = page.getByRole('table', { name: `${name} chart data` });
+  const table = page.getByRole('table', { name: `${name} chart data`, exact: true });
   if (!(await table.isVisible().catch(() => false))) {
     await page.locator(`figure:has(canvas[aria-label="${name} chart"]) summary`).click();
   }
@@ -166,4 +168,48 @@ export function report(name: string, value: unknown): void {
   console.log(`[measure] ${name}: ${JSON.stringify(value)}`);
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   appendFileSync(join(SCREENSHOT_DIR, 'measurements.jsonl'), line + '\n');
+}
+
+// ---- the worker's side ----
+
+/** The last message of `type` the worker posted (src/worker/main.ts keeps them in self.lastPosted), or null. */
+export async function workerLast<T extends FromWorker['type']>(page: Page, type: T): Promise<Extract<FromWorker, { type: T }> | null> {
+  const worker = page.workers()[0];
+  if (!worker) throw new Error('the page has no worker');
+  const last = await worker.evaluate((t) => (self as unknown as { lastPosted: Record<string, unknown> }).lastPosted[t] ?? null, type);
+  return last as Extract<FromWorker, { type: T }> | null;
+}
+
+/** The region of one method (its heading is the method's title). */
+export function methodRegion(page: Page, title: string): Locator {
+  return page.getByRole('region', { name: title, exact: true });
+}
+
+/** Opens a method's settings (a details element) if it is closed. */
+export async function openSettings(page: Page, title: string): Promise<Locator> {
+  const region = methodRegion(page, title);
+  const details = region.locator('details.settings');
+  if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await details.locator('summary').click();
+  return region;
+}
+
+/**
+ * A full-page screenshot with every chart drawn: charts out of view do not redraw (MetricChart),
+ * so the page is scrolled through once, a screen at a time, before the picture is taken.
+ */
+export async function fullPageShot(page: Page, path: string): Promise<void> {
+  const { height, screen } = await page.evaluate(() => ({ height: document.documentElement.scrollHeight, screen: window.innerHeight }));
+  for (let y = 0; y < height; y += screen) {
+    await page.evaluate((top) => window.scrollTo(0, top), y);
+    await page.waitForTimeout(120);
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(300); // the last redraws (at most one per 250 ms)
+  await page.screenshot({ path, fullPage: true });
+}
+
+/** With UPDATE_SCREENSHOTS=1, writes the README's screenshot tests/screenshots/<name>.png (full page). */
+export async function saveReadmeScreenshot(page: Page, name: 'desktop' | 'phone'): Promise<void> {
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+  await fullPageShot(page, join(ROOT, 'tests', 'screenshots', `${name}.png`));
 }
