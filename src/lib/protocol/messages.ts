@@ -19,7 +19,7 @@ import type { AnnotatorSettings, BackendName, PairSettings, RewardSettings } fro
 import type { MethodName } from '../rl/methods/registry';
 import type { MethodDescriptor, RolloutSample } from '../rl/methods/types';
 import type { PresetSpec } from '../rl/annotators';
-import type { Choice, Label } from '../rl/preferences';
+import type { Label } from '../rl/preferences';
 import type { Demonstration } from '../rl/sft';
 import type { Evaluation, LabelEdit, RewardFit, StripRow, Verdict } from '../rl/run';
 
