@@ -55,7 +55,7 @@ describe('RLOO trainer', () => {
       expect(Object.hasOwn(RLOO.defaults, f.key), f.key).toBe(true);
       expect(f.reason.length, f.key).toBeGreaterThan(15);
     }
-    expect(RLOO.defaults).toMatchObject({ klControl: 'adaptive', targetKl: 4.5, epsilon: 0.2, beta: 0.05, normalizeAdvantages: 'off' });
+    expect(RLOO.defaults).toMatchObject({ klControl: 'adaptive', targetKl: 4.5, epsilon: 0.2, beta: 0.1, normalizeAdvantages: 'off' });
     for (const c of RLOO.charts) for (const k of c.keys) expect(GROUP_METRICS, k).toContain(k);
   });
 });

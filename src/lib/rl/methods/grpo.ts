@@ -23,7 +23,7 @@ export const DEFAULT_GRPO: GrpoConfig = {
   groupSize: 8, // TRL's num_generations; 8 gives a group std worth dividing by (DeepSeekMath used 64)
   passes: 2, // TRL's num_iterations is 1, where the ratio is always 1 and never clips; 2 as PPO's epochs
   lr: 3e-4, // PPO's rate
-  beta: 0.05, // TRL's default is 0 (no reference); DeepSeekMath used 0.04. The adaptive controller starts here
+  beta: 0.25, // TRL's is 0 (no reference), DeepSeekMath's 0.04. Shipped model, gold scorer, 120 iterations: from 0.05 KL surged to 40 nats (iterations 50-80), from 0.2 to 7; 0.25 held 4.7-5.0 (gold 6.8); 0.3 stayed at 2.3-2.6 (gold 5.2-5.8, 2 seeds)
   scaleRewards: 'group', // TRL's default (Shao et al. 2024); 'none' is Dr. GRPO's, 'batch' PPO Lite's
 };
 
@@ -68,10 +68,10 @@ export const GRPO = defineMethod<GrpoConfig>({
   source: 'Shao et al. 2024 (DeepSeekMath); TRL GRPOTrainer (loss_type "dapo")',
   defaults: DEFAULT_GRPO,
   fields: [
-    { kind: 'number', key: 'beta', label: 'KL coefficient beta', rule: real(0, 2, 0.005), reason: "TRL's default is 0 and fixed; 0.05 (DeepSeekMath 0.04) is where the adaptive controller starts and its floor" },
+    { kind: 'number', key: 'beta', label: 'KL coefficient beta', rule: real(0, 2, 0.005), reason: "TRL's is 0 and fixed; on the shipped model KL surged past 7 nats from 0.2 and below, and from 0.25 the adaptive controller held it near 4.5" },
     ...GROUP_FIELDS,
     { kind: 'choice', key: 'scaleRewards', label: 'scale rewards by', choices: ['group', 'batch', 'none'], reason: "TRL's default 'group' (Shao et al.); 'none' is Dr. GRPO's answer to its difficulty bias" },
-    { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's Adam rate on the same model; see the README for the sanity run" },
+    { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's Adam rate: on the shipped model it took the gold score from 0.6 to 6.8 in 120 iterations at KL 4.7" },
     { kind: 'number', key: 'groupSize', label: 'completions per prompt G', rule: int(2, 64), reason: "TRL's num_generations 8: enough for a group mean and std" },
     { kind: 'number', key: 'promptsPerIteration', label: 'prompts per iteration', rule: int(1, 64), reason: "8 x 8 = 64 rollouts, PPO's cost per iteration" },
     { kind: 'number', key: 'passes', label: 'passes per batch', rule: int(1, 8), reason: "TRL's num_iterations is 1 (the ratio never clips); 2 as PPO's epochs" },

@@ -23,7 +23,7 @@ export const DEFAULT_RLOO: RlooConfig = {
   groupSize: 4, // Ahmadian et al.'s k = 4 beat k = 2 (TRL's default num_generations); 4 leaves 16 prompts per batch
   passes: 2, // TRL's num_iterations is 1, where the ratio is always 1 and never clips; 2 as PPO's epochs
   lr: 3e-4, // PPO's rate
-  beta: 0.05, // TRL's RLOOConfig default; the adaptive controller starts here
+  beta: 0.1, // TRL's is 0.05. Shipped model, gold scorer, 120 iterations: 0.05 let KL surge to 17 nats by iteration 70; 0.1 held 4.3-4.8 (gold 7.1); 0.2 kept it at 3 (gold 6.2)
   normalizeAdvantages: 'off', // TRL's default: the leave-one-out baseline already centres the advantages
 };
 
@@ -65,10 +65,10 @@ export const RLOO = defineMethod<RlooConfig>({
   source: 'Ahmadian et al. 2024 (Back to Basics); Kool et al. 2019; TRL RLOOTrainer',
   defaults: DEFAULT_RLOO,
   fields: [
-    { kind: 'number', key: 'beta', label: 'KL coefficient beta', rule: real(0, 2, 0.005), reason: "TRL's RLOO default 0.05 (fixed there); where the adaptive controller starts and its floor" },
+    { kind: 'number', key: 'beta', label: 'KL coefficient beta', rule: real(0, 2, 0.005), reason: "TRL's 0.05 (fixed there) let KL surge to 17 nats on the shipped model; from 0.1 the adaptive controller held it near 4.5" },
     ...GROUP_FIELDS,
     { kind: 'choice', key: 'normalizeAdvantages', label: 'normalise advantages', choices: ['off', 'on'], reason: "TRL's default off: the leave-one-out baseline already centres them" },
-    { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's Adam rate on the same model; see the README for the sanity run" },
+    { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's Adam rate: on the shipped model it took the gold score from 0.6 to 7.1 in 120 iterations at KL 4.3" },
     { kind: 'number', key: 'groupSize', label: 'completions per prompt K', rule: int(2, 64), reason: 'Ahmadian et al.: k = 4 beat k = 2 at the same number of prompts' },
     { kind: 'number', key: 'promptsPerIteration', label: 'prompts per iteration', rule: int(1, 64), reason: "16 x 4 = 64 rollouts, PPO's cost per iteration" },
     { kind: 'number', key: 'passes', label: 'passes per batch', rule: int(1, 8), reason: "TRL's num_iterations is 1 (the ratio never clips); 2 as PPO's epochs" },
