@@ -110,15 +110,19 @@ describe('the page', () => {
     expect(runs[1]).toEqual(runs[0]);
   });
 
-  test('an unknown ?backend= value gets a clear message and the page still loads', async () => {
+  test('an unknown ?backend= value, method or method setting gets a clear message and the page still loads', async () => {
     const { page, errors, close } = await openPage(app.browser);
     try {
-      await page.goto(`${app.origin}/?backend=bogus`);
-      const alert = page.getByRole('alert');
+      await page.goto(`${app.origin}/?backend=bogus&methods=ppo,nosuch&ppo.lr=abc`);
+      const alert = page.getByRole('alert').filter({ hasText: 'Bad backend' });
       await expect(alert.textContent()).resolves.toMatch(/Bad backend "bogus" in the address.*use one of webgpu, wasm, webgl, cpu/);
       const { phase } = await settle(page, LOAD_MS);
       expect(phase).toBe('ready');
       expect(await backendBadge(page)).toBe('WASM');
+      // The worker checks the methods and their settings (it holds the registry) and says what it refused.
+      await expect(page.getByRole('alert').filter({ hasText: 'nosuch' }).textContent()).resolves.toMatch(/Unknown method "nosuch" in the address/);
+      await expect(page.getByRole('alert').filter({ hasText: 'ppo.lr' }).textContent()).resolves.toMatch(/Bad PPO learning rate "abc" in the address \(\?ppo\.lr=abc\): use a number from .*; using 0\.0003\./);
+      await expect(page.getByRole('checkbox', { name: 'PPO', exact: true }).isChecked()).resolves.toBe(true);
       expect(errors).toEqual([]);
     } finally {
       await close();
