@@ -223,8 +223,8 @@ describe('the RLHF loop', () => {
   });
 
   // 500 iterations: past the charts' decimation threshold (400 points) and the tables' first page
-  // (250 rows). It ran 1000 when an iteration took ~60 ms; since the worker draws the buffered
-  // pairs again after every iteration (online RLHF), one takes ~0.3 s here.
+  // (250 rows). 1000 took 330-400 s on a busy 2-core machine (about 0.35 s an iteration with the
+  // pair buffer and the strip kept fresh), past this test's time.
   test('a 500-iteration run keeps the page responsive (charts decimate and redraw a few times a second)', { timeout: 420_000 }, async () => {
     const { page, errors, close } = await openPage(app.browser, DESKTOP);
     try {
