@@ -11,8 +11,7 @@
 // A method supplies steps 4 and 5 (its advantages and its loss); step() runs them all in order.
 // There is no critic: the group is the baseline.
 import * as tf from '@tensorflow/tfjs-core';
-import type { FieldSpec, FieldValue } from '../config/fields';
-import { real } from '../config/fields';
+import { int, real, type FieldSpec, type FieldValue } from '../config/fields';
 import type { KlControl } from '../config/ppo';
 import type { Rng } from '../math/rng';
 import { mean, std } from '../math/stats';
@@ -24,7 +23,7 @@ import { AdamW, NonFiniteError } from '../model/optim';
 import { disposeParams } from '../model/params';
 import { sampleCompletions } from '../model/sample';
 import { patchConfig, sampleTexts } from './methods/common';
-import { RolledBackError, type MethodContext, type StepResult, type Trainer } from './methods/types';
+import { RolledBackError, type ChartSpec, type MethodContext, type StepResult, type Trainer } from './methods/types';
 import type { GroupAdvantages } from './group-math';
 import { adaptKlCoef, grid, tokenKl, type Grid } from './ppo-math';
 import { completionText } from './sequences';
@@ -59,8 +58,10 @@ export interface GroupConfig {
   maxGradNorm: number;
 }
 
-/** The defaults both methods share; each sets its own group shape, passes, rate and beta. */
+/** The defaults both methods share; each sets its own group shape and beta. */
 export const GROUP_DEFAULTS = {
+  passes: 2, // TRL's num_iterations is 1, where the ratio is always 1 and never clips; 2 as PPO's epochs
+  lr: 3e-4, // PPO's rate
   epsilon: 0.2, // TRL's epsilon (Schulman et al. 2017)
   temperature: 1, // the policy's own distribution, as the ratio assumes (TRL's default)
   klControl: 'adaptive', // ours, as PPO's: TRL's beta is fixed; the page's target is KL per sequence <= 5 nats
@@ -78,7 +79,15 @@ export const GROUP_FIELDS: readonly FieldSpec[] = [
   { kind: 'number', key: 'epsilon', label: 'clip range epsilon', rule: real(0.01, 1, 0.01), reason: "TRL's epsilon: the ratio is clipped to [0.8, 1.2]" },
   { kind: 'number', key: 'truncationPenalty', label: 'truncation penalty', rule: real(0, 5, 0.1), reason: "PPO's: a completion without EOS scores 1 less, which keeps this tiny model ending its sentences" },
   { kind: 'number', key: 'temperature', label: 'sampling temperature', rule: real(0.1, 3, 0.05), reason: "1 samples the policy's own distribution, as the ratio assumes (TRL's default)" },
+  { kind: 'number', key: 'passes', label: 'passes per batch', rule: int(1, 8), reason: "TRL's num_iterations is 1 (the ratio never clips); 2 as PPO's epochs" },
 ];
+
+/** The chart both methods show. */
+export const COMPLETIONS_CHART: ChartSpec = {
+  title: 'Completions',
+  keys: ['completions/mean_length', 'completions/clipped_ratio', 'completions/distinct'],
+  explain: 'Mean length in tokens, the share cut off without EOS, and the share of distinct rollouts: a collapse shows here first.',
+};
 
 /** One iteration's rollouts, read back to plain arrays. Rows g * G .. g * G + G - 1 are group g. */
 export interface GroupBatch {

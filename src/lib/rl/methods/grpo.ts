@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { int, real } from '../../config/fields';
 import { groupAdvantages, type ScaleRewards } from '../group-math';
-import { clippedSurrogate, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, type GroupBatch, type GroupConfig, type LossInputs, type MethodAdvantages, type PassLoss } from '../group-trainer';
+import { clippedSurrogate, COMPLETIONS_CHART, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, type GroupBatch, type GroupConfig, type LossInputs, type MethodAdvantages, type PassLoss } from '../group-trainer';
 import { maskedMeanT } from '../ppo-math';
 import { defineMethod } from './common';
 import type { MethodContext } from './types';
@@ -21,8 +21,6 @@ export const DEFAULT_GRPO: GrpoConfig = {
   ...GROUP_DEFAULTS,
   promptsPerIteration: 8, // 8 x 8 = 64 rollouts: PPO's cost per iteration
   groupSize: 8, // TRL's num_generations; 8 gives a group std worth dividing by (DeepSeekMath used 64)
-  passes: 2, // TRL's num_iterations is 1, where the ratio is always 1 and never clips; 2 as PPO's epochs
-  lr: 3e-4, // PPO's rate
   beta: 0.25, // TRL's is 0 (no reference), DeepSeekMath's 0.04. Shipped model, gold scorer, 120 iterations: from 0.05 KL surged to 40 nats (iterations 50-80), from 0.2 to 7; 0.25 held 4.7-5.0 (gold 6.8); 0.3 stayed at 2.3-2.6 (gold 5.2-5.8, 2 seeds)
   scaleRewards: 'group', // TRL's default (Shao et al. 2024); 'none' is Dr. GRPO's, 'batch' PPO Lite's
 };
@@ -74,7 +72,6 @@ export const GRPO = defineMethod<GrpoConfig>({
     { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's Adam rate: on the shipped model it took the gold score from 0.6 to 6.8 in 120 iterations at KL 4.7" },
     { kind: 'number', key: 'groupSize', label: 'completions per prompt G', rule: int(2, 64), reason: "TRL's num_generations 8: enough for a group mean and std" },
     { kind: 'number', key: 'promptsPerIteration', label: 'prompts per iteration', rule: int(1, 64), reason: "8 x 8 = 64 rollouts, PPO's cost per iteration" },
-    { kind: 'number', key: 'passes', label: 'passes per batch', rule: int(1, 8), reason: "TRL's num_iterations is 1 (the ratio never clips); 2 as PPO's epochs" },
   ],
   charts: [
     { title: 'Reward', keys: ['reward', 'reward_std'], explain: "The reward model's mean score of the rollouts (minus the truncation penalty) and its spread: GRPO learns from the spread within each group." },
@@ -82,7 +79,7 @@ export const GRPO = defineMethod<GrpoConfig>({
     { title: 'KL coefficient', keys: ['beta'], explain: 'beta of the k3 penalty: the adaptive controller raises it when KL per sequence is above target.' },
     { title: 'Groups without signal', keys: ['frac_reward_zero_std'], explain: 'Share of completions whose group scored all alike: their advantage is 0 and they teach nothing.' },
     { title: 'Clipping and entropy', keys: ['clip_ratio/region_mean', 'entropy'], explain: "Share of tokens whose ratio left [1 - epsilon, 1 + epsilon] in the advantage's direction, and the policy's entropy per token." },
-    { title: 'Completions', keys: ['completions/mean_length', 'completions/clipped_ratio', 'completions/distinct'], explain: 'Mean length in tokens, the share cut off without EOS, and the share of distinct rollouts: a collapse shows here first.' },
+    COMPLETIONS_CHART,
   ],
   create: (ctx, config) => new GrpoTrainer(ctx, config),
 });

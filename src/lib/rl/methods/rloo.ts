@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { int, real } from '../../config/fields';
 import { leaveOneOutAdvantages } from '../group-math';
-import { clippedSurrogate, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, maskedGridMean, type GroupBatch, type GroupConfig, type LossInputs, type MethodAdvantages, type PassLoss } from '../group-trainer';
+import { clippedSurrogate, COMPLETIONS_CHART, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, maskedGridMean, type GroupBatch, type GroupConfig, type LossInputs, type MethodAdvantages, type PassLoss } from '../group-trainer';
 import { tokenKl } from '../ppo-math';
 import { defineMethod } from './common';
 import type { MethodContext } from './types';
@@ -21,8 +21,6 @@ export const DEFAULT_RLOO: RlooConfig = {
   ...GROUP_DEFAULTS,
   promptsPerIteration: 16, // 16 x 4 = 64 rollouts: PPO's cost per iteration
   groupSize: 4, // Ahmadian et al.'s k = 4 beat k = 2 (TRL's default num_generations); 4 leaves 16 prompts per batch
-  passes: 2, // TRL's num_iterations is 1, where the ratio is always 1 and never clips; 2 as PPO's epochs
-  lr: 3e-4, // PPO's rate
   beta: 0.1, // TRL's is 0.05. Shipped model, gold scorer, 120 iterations: 0.05 let KL surge to 17 nats by iteration 70; 0.1 held 4.3-4.8 (gold 7.1); 0.2 kept it at 3 (gold 6.2)
   normalizeAdvantages: 'off', // TRL's default: the leave-one-out baseline already centres the advantages
 };
@@ -71,14 +69,13 @@ export const RLOO = defineMethod<RlooConfig>({
     { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "PPO's Adam rate: on the shipped model it took the gold score from 0.6 to 7.1 in 120 iterations at KL 4.3" },
     { kind: 'number', key: 'groupSize', label: 'completions per prompt K', rule: int(2, 64), reason: 'Ahmadian et al.: k = 4 beat k = 2 at the same number of prompts' },
     { kind: 'number', key: 'promptsPerIteration', label: 'prompts per iteration', rule: int(1, 64), reason: "16 x 4 = 64 rollouts, PPO's cost per iteration" },
-    { kind: 'number', key: 'passes', label: 'passes per batch', rule: int(1, 8), reason: "TRL's num_iterations is 1 (the ratio never clips); 2 as PPO's epochs" },
   ],
   charts: [
     { title: 'Reward', keys: ['reward', 'reward_std'], explain: "The reward model's mean score of the rollouts (minus the truncation penalty, before the KL term) and its spread." },
     { title: 'KL to the reference', keys: ['kl/sequence', 'kl'], explain: 'Nats per completion (summed k1, what is subtracted from the reward times beta) and per token.' },
     { title: 'KL coefficient', keys: ['beta'], explain: 'beta of the reward penalty: the adaptive controller raises it when KL per sequence is above target.' },
     { title: 'Clipping and entropy', keys: ['clip_ratio/region_mean', 'entropy'], explain: "Share of completions whose sequence ratio left [1 - epsilon, 1 + epsilon] in the advantage's direction, and the policy's entropy per token." },
-    { title: 'Completions', keys: ['completions/mean_length', 'completions/clipped_ratio', 'completions/distinct'], explain: 'Mean length in tokens, the share cut off without EOS, and the share of distinct rollouts: a collapse shows here first.' },
+    COMPLETIONS_CHART,
   ],
   create: (ctx, config) => new RlooTrainer(ctx, config),
 });
