@@ -53,7 +53,7 @@ export const DEFAULT_PPO: PpoConfig = {
   temperature: 1, // rollouts from the policy's own distribution, as PPO assumes
   klControl: 'adaptive', // prototype2: adaptive at 4 nats kept 2x the diversity of fixed beta 0.05 for -0.04 win rate
   initKlCoef: 0.05, // prototype2's beta0; InstructGPT used 0.02 on much larger models
-  targetKl: 4.5, // prototype2 used 4. Shipped model, 3 seeds, 120 iterations: 4.5 gave win 0.860 at KL 4.7; 5 (80 its) 0.857 at KL 5.3 with one seed at distinct 0.44
+  targetKl: 4.5, // prototype2 used 4. Shared run, 120 iterations, positive annotator: win 0.851 / 0.831 at KL 4.21 / 4.91 (seeds 1, 2); before the run was shared, 5 (80 its) gave 0.857 at KL 5.3 with one seed at distinct 0.44
   klHorizon: 5, // prototype2: beta *= 1 + clip(KL/target - 1, +-0.2) / 5 per iteration
   klCoefMin: 0.05, // = initKlCoef: beta only tightens. With a floor of 0, beta decayed to 0.015 while KL was small and could not catch the surge that followed (12.9 nats); with this floor: 3.9 nats, same win rate
   klEstimator: 'k1', // TRL's default penalty; k3 is reported beside it
