@@ -18,7 +18,7 @@ export default defineConfig({
           environment: 'node',
           include: ['tests/unit/**/*.test.ts'],
           setupFiles: ['tests/support/tf-cpu.ts'],
-          testTimeout: 60_000,
+          testTimeout: 180_000, // the shipped-model tests take ~30 s alone; a loaded 2-core machine triples that
         },
       },
       {
