@@ -21,7 +21,7 @@ import type { MethodDescriptor, RolloutSample } from '../rl/methods/types';
 import type { PresetSpec } from '../rl/annotators';
 import type { Label } from '../rl/preferences';
 import type { Demonstration } from '../rl/sft';
-import type { Evaluation, LabelEdit, RewardFit, StripRow, Verdict } from '../rl/run';
+import type { Evaluation, LabelEdit, PairDraft, RewardFit, StripRow, Verdict } from '../rl/run';
 
 export type { Choice, Label, LabelSource } from '../rl/preferences';
 export type { Demonstration } from '../rl/sft';
@@ -71,22 +71,12 @@ export interface MethodRequest {
   params: Record<string, string>;
 }
 
-/** A pair of completions of one prompt, offered for a label. */
-export interface PairOffer {
+/** A pair of completions of one prompt, offered for a label: the run's draft (texts, the model that wrote it, how it was chosen) with its id. */
+export interface PairOffer extends PairDraft {
   /** Unique within a worker session. */
   id: number;
   /** The prompt setting it was made for (see SetPromptRequest); older epochs are dropped. */
   epoch: number;
-  prompt: string;
-  /** Completion texts; " …" ends one that hit the token budget. */
-  a: string;
-  b: string;
-  /** The model that sampled it: the base model, or the policy of method `from` after `steps` steps. */
-  from: 'base' | MethodName;
-  steps: number;
-  /** How the pair was chosen among the candidates: most different words, or ensemble disagreement. */
-  strategy: 'diverse' | 'disagree';
-  candidates: number;
 }
 
 /** The reward model's state after an update, a refit or an edit of the labels. */

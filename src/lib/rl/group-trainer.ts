@@ -25,7 +25,7 @@ import { sampleCompletions } from '../model/sample';
 import { patchConfig, sampleTexts } from './methods/common';
 import { RolledBackError, type ChartSpec, type MethodContext, type StepResult, type Trainer } from './methods/types';
 import type { GroupAdvantages } from './group-math';
-import { adaptKlCoef, grid, tokenKl, type Grid } from './ppo-math';
+import { adaptKlCoef, grid, tokenKl, klGuard, type Grid } from './ppo-math';
 import { completionText } from './sequences';
 
 /** The settings every group method has; names follow TRL's GRPOConfig / RLOOConfig where it has them. */
@@ -130,7 +130,6 @@ export interface MethodAdvantages extends GroupAdvantages {
   metrics?: Record<string, number>;
 }
 
-const KL_GUARD_WINDOW = 3; // iterations averaged by the KL guard, as PPO's
 const SAMPLES_SHOWN = 4; // rollouts returned for display, one per group
 
 /** Sum of each row of a grid. */
@@ -330,11 +329,7 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
     if (cfg.klControl === 'adaptive') this.beta = Math.max(cfg.beta, adaptKlCoef(this.beta, klSeq, cfg.targetKl, cfg.klHorizon));
     this.klHistory.push(klSeq);
     this.iteration += 1;
-    const recent = this.klHistory.slice(-KL_GUARD_WINDOW);
-    const stopReason =
-      recent.length === KL_GUARD_WINDOW && mean(recent) > cfg.klStop
-        ? `KL guard: mean KL of the last ${KL_GUARD_WINDOW} iterations is ${mean(recent).toFixed(1)} nats, above the limit of ${cfg.klStop}`
-        : undefined;
+    const stopReason = klGuard(this.klHistory, cfg.klStop);
     const shown = Array.from({ length: Math.min(SAMPLES_SHOWN, B / cfg.groupSize) }, (_, g) => g * cfg.groupSize);
     const samples = shown.map((b) => ({ prompt: batch.prompts[b], completion: batch.completions[b], score: batch.rawScores[b] }));
     return { metrics, samples, stopReason };

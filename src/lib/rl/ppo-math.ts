@@ -135,3 +135,14 @@ export function adaptKlCoef(beta: number, klPerSequence: number, target: number,
   const error = Math.max(-0.2, Math.min(0.2, klPerSequence / target - 1));
   return beta * (1 + error / horizon);
 }
+
+/** Iterations averaged by the early-stop guard (prototype2). */
+export const KL_GUARD_WINDOW = 3;
+
+/** Why training should stop: the mean KL per sequence of the last KL_GUARD_WINDOW iterations is above `klStop`. */
+export function klGuard(klHistory: readonly number[], klStop: number): string | undefined {
+  const recent = klHistory.slice(-KL_GUARD_WINDOW);
+  if (recent.length < KL_GUARD_WINDOW) return undefined;
+  const m = recent.reduce((a, b) => a + b, 0) / recent.length;
+  return m > klStop ? `KL guard: mean KL of the last ${KL_GUARD_WINDOW} iterations is ${m.toFixed(1)} nats, above the limit of ${klStop}` : undefined;
+}

@@ -17,12 +17,11 @@ import { completionLogProbs } from '../model/lm';
 import { AdamW, NonFiniteError } from '../model/optim';
 import { disposeParams } from '../model/params';
 import { sampleCompletions } from '../model/sample';
-import { adaptKlCoef, computeRewards, gae, grid, policyLoss, tokenKl, valueLoss, whiten, type Grid } from './ppo-math';
+import { adaptKlCoef, computeRewards, gae, grid, policyLoss, tokenKl, valueLoss, whiten, klGuard, type Grid } from './ppo-math';
 import { RolledBackError, type Scorer } from './methods/types';
 import { completionText } from './sequences';
 
 export { RolledBackError, type Scorer };
-
 
 /** One iteration's metrics, with TRL's names. */
 export interface PpoMetrics {
@@ -56,9 +55,6 @@ export interface PpoIterationResult {
   /** Why training should stop (the KL guard), if it should. */
   stopReason?: string;
 }
-
-
-const KL_GUARD_WINDOW = 3; // iterations averaged by the early-stop guard (prototype2)
 
 export class PpoTrainer {
   readonly policy: Gpt;
@@ -167,11 +163,7 @@ export class PpoTrainer {
       if (cfg.klControl === 'adaptive') this.klCoef = Math.max(cfg.klCoefMin, adaptKlCoef(this.klCoef, klSeq, cfg.targetKl, cfg.klHorizon));
       this.klHistory.push(klSeq);
       this.iteration += 1;
-      const recent = this.klHistory.slice(-KL_GUARD_WINDOW);
-      const stopReason =
-        recent.length === KL_GUARD_WINDOW && mean(recent) > cfg.klStop
-          ? `KL guard: mean KL of the last ${KL_GUARD_WINDOW} iterations is ${mean(recent).toFixed(1)} nats, above the limit of ${cfg.klStop}`
-          : undefined;
+      const stopReason = klGuard(this.klHistory, cfg.klStop);
       const samples = completions.slice(0, 4).map((c, b) => ({ prompt: prompts[b], completion: c, score: rawScores[b] }));
       return { metrics, samples, stopReason };
     } finally {
