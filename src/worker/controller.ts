@@ -182,8 +182,10 @@ export class Controller {
     try {
       this.handle(message);
     } catch (e) {
-      const requestId = 'requestId' in message ? message.requestId : undefined;
-      this.post({ type: 'error', requestId, message: errorText(e) });
+      // A refused request gets its error reply; a refused message that awaits none is a warning
+      // (an error without a request id means the worker itself failed).
+      if ('requestId' in message) this.post({ type: 'error', requestId: message.requestId, message: errorText(e) });
+      else this.post({ type: 'warning', message: errorText(e) });
     }
     this.wake?.();
   }
@@ -361,8 +363,9 @@ export class Controller {
     return out;
   }
 
+  /** Iterations of the online methods: gold is due every GOLD_EVERY of these (an offline run is judged when it ends). */
   private totalSteps(run: RunLike): number {
-    return Object.values(this.steps(run)).reduce((a, b) => a + (b ?? 0), 0);
+    return Object.entries(this.steps(run)).reduce((a, [name, n]) => a + (METHODS[name as MethodName].kind === 'online' ? (n ?? 0) : 0), 0);
   }
 
   private postRunState(reason?: string): void {

@@ -313,6 +313,8 @@ describe('controller', () => {
     t.send({ type: 'setMethods', requestId: 2, enabled: ['dpo'] });
     t.send({ type: 'step', requestId: 3 });
     expect(t.of('error').at(-1)).toMatchObject({ requestId: 3, message: expect.stringContaining('no online method') });
+    t.send({ type: 'runMethod', method: 'ppo' }); // awaits no reply: refused as a warning, not a worker failure
+    expect(t.of('warning').at(-1)).toMatchObject({ message: expect.stringContaining('Train and Step') });
     t.send({ type: 'init', version: PROTOCOL_VERSION - 1, requestId: 4, modelUrl: '/' });
     expect(t.of('error').at(-1)).toMatchObject({ requestId: 4, message: expect.stringContaining('protocol version') });
   });
