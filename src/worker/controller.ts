@@ -591,9 +591,9 @@ export class Controller {
     const ids = [...loop.outstanding.keys()].sort((a, b) => a - b).slice(1);
     const stale = ids.filter((id) => {
       const p = loop.outstanding.get(id)!;
-      const t = p.from === 'base' ? null : run.trainer(p.from);
-      const current = p.from === 'base' ? run.enabled.some((m) => (run.trainer(m)?.steps ?? 0) > 0 && run.trainer(m)?.policy) : t === null || t.steps > p.steps;
-      return current;
+      if (p.from === 'base') return run.enabled.some((m) => (run.trainer(m)?.steps ?? 0) > 0 && run.trainer(m)?.policy);
+      const t = run.trainer(p.from);
+      return t === null || t.steps > p.steps;
     });
     if (stale.length === 0) return;
     for (const id of stale) loop.outstanding.delete(id);

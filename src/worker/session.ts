@@ -5,6 +5,7 @@
 // came with it (the page address), and the controller schedules the run's work between messages.
 import { checkField, type FieldValue } from '../lib/config/fields';
 import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS, type BackendName } from '../lib/config/run';
+import { DEFAULT_RUN_CONFIG } from '../lib/config/url';
 import { Tokenizer } from '../lib/data/tokenizer';
 import { Rng } from '../lib/math/rng';
 import { loadGpt, ModelLoadError, WEIGHTS_FILE } from '../lib/model/io';
@@ -51,7 +52,7 @@ export function readMethodRequest(request: MethodRequest | undefined): { enabled
   const configs = defaultMethodConfigs();
   const problems: string[] = [];
   const enabled: MethodName[] = [];
-  for (const name of request?.enabled ?? ['ppo']) {
+  for (const name of request?.enabled ?? DEFAULT_RUN_CONFIG.methods.enabled) {
     if (isMethodName(name)) enabled.push(name);
     else problems.push(`Unknown method "${name}" in the address (?methods=): known methods are ${METHOD_NAMES.join(', ')}.`);
   }

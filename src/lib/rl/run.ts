@@ -524,7 +524,7 @@ export class Run {
 
   /** One step of a method (an RL iteration, an optimizer step, a batch of best-of-N). */
   async step(name: MethodName): Promise<StepResult> {
-    if (this.trainers.size === 0 || !this.trainers.has(name)) await this.renormalise();
+    if (!this.trainers.has(name)) await this.renormalise(); // a new trainer scores with fresh normalisation
     return this.ensureTrainer(name).step();
   }
 
