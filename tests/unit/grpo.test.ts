@@ -5,7 +5,8 @@ import { groupAdvantages } from '../../src/lib/rl/group-math';
 import { DEFAULT_GRPO, GRPO, GrpoTrainer, type GrpoConfig } from '../../src/lib/rl/methods/grpo';
 import { METHODS } from '../../src/lib/rl/methods/registry';
 import type { Scorer } from '../../src/lib/rl/methods/types';
-import { completionIds, isTruncated } from '../../src/lib/rl/sequences';
+import { isTruncated } from '../../src/lib/data/tokenizer';
+import { completionIds } from '../../src/lib/rl/sequences';
 import { countGreat, countLetters, GROUP_METRICS, groupTrainerContract, setup, tok, type MakeTrainer } from '../support/group-methods';
 
 afterEach(() => tf.disposeVariables());

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EOS_ID, PAD_ID, Tokenizer } from '../../src/lib/data/tokenizer';
-import { completionIds, completionText, encodeBatch, isTruncated } from '../../src/lib/rl/sequences';
+import { isTruncated } from '../../src/lib/data/tokenizer';
+import { completionIds, completionText, encodeBatch } from '../../src/lib/rl/sequences';
 
 const tok = new Tokenizer();
 

@@ -39,7 +39,7 @@ export const ADJECTIVES: Readonly<Record<Sentiment, readonly string[]>> = {
 /** Neutral adjectives that read as a complaint after "too". */
 const TOO_ADJECTIVES = ['long', 'small', 'old', 'loud', 'slow', 'cold', 'busy', 'plain'];
 
-const VERBS: Readonly<Record<Sentiment, readonly string[]>> = {
+export const VERBS: Readonly<Record<Sentiment, readonly string[]>> = {
   pos: ['loved', 'liked', 'enjoyed'],
   neg: ['hated', 'disliked'],
   neu: ['watched', 'tried', 'saw', 'visited', 'got'],
@@ -58,11 +58,16 @@ export const ENDINGS: Readonly<Record<Sentiment, readonly string[]>> = {
 
 /** Intensifiers; the empty entries make "no intensifier" the most common case (5 in 8: the choice
  *  costs 1.07 nats per adjective instead of prototype2's 1.47, which held the base model above
- *  1.50 nats/token). "quite" was dropped: "quite awesome" reads oddly. */
-const INTENSIFIERS = ['', '', '', '', '', 'very ', 'really ', 'so '];
-const ARTICLE_INTENSIFIERS = ['', '', '', '', '', 'very ', 'really '];
-const SAME_CONJ = [' and ', ', and '];
-const DIFF_CONJ = [' but ', ', but ', ' yet '];
+ *  1.50 nats/token). "quite" was dropped: "quite awesome" reads oddly. After "what a", only "very"
+ *  and "really" read well ("what a so sad movie" was a wart of the prototype's corpus). */
+export const INTENSIFIERS = ['', '', '', '', '', 'very ', 'really ', 'so '];
+export const ARTICLE_INTENSIFIERS = ['', '', '', '', '', 'very ', 'really '];
+/** Conjunctions of the two-aspect sentence: "and" when both halves share a sentiment, else a contrast. */
+export const SAME_CONJ = [' and ', ', and '];
+export const DIFF_CONJ = [' but ', ', but ', ' yet '];
+const MOOD_LIST: readonly Sentiment[] = ['pos', 'neg', 'neu'];
+/** Chance that the second half of a two-aspect sentence keeps the review's sentiment. */
+const SAME_HALF = 0.7;
 
 /** Words the templates write besides the lists above. */
 const TEMPLATE_WORDS = ['the', 'was', 'were', 'i', 'we', 'this', 'what', 'a', 'felt', 'looked',
@@ -79,6 +84,11 @@ export function splitTokens(text: string): string[] {
   return text.toLowerCase().match(WORD_RE) ?? [];
 }
 
+/** Tokens joined back into text: a space between words, none before punctuation. */
+export function joinTokens(tokens: readonly string[]): string {
+  return tokens.join(' ').replace(/ ([.,])/g, '$1');
+}
+
 /** Every word and punctuation mark the generator can write, sorted: the closed vocabulary. */
 export function corpusWords(): string[] {
   const words = new Set<string>();
@@ -91,58 +101,116 @@ export function corpusWords(): string[] {
   return [...words].sort();
 }
 
-function be(noun: string): string {
+/** "was" or "were" for a noun (plural nouns end in s, except "class" and "boss"). */
+export function be(noun: string): string {
   return noun.endsWith('s') && noun !== 'class' && noun !== 'boss' ? 'were' : 'was';
 }
 
-/** An adjective of sentiment `s`, sometimes intensified. After "what a", only "very" and "really"
- *  read well ("what a so sad movie" was a wart of the prototype's corpus). */
-function adjective(rng: Rng, s: Sentiment, afterArticle = false): string {
-  const intensifiers = afterArticle ? ARTICLE_INTENSIFIERS : INTENSIFIERS;
-  return (s === 'neu' ? '' : rng.pick(intensifiers)) + rng.pick(ADJECTIVES[s]);
+// The grammar, as data. A sentence template is a list of parts; the generator below draws each
+// part's words at random, and ./grammar.ts reads the same templates to decide whether a text is a
+// review they could have written. There is no second copy of the grammar.
+
+/** Which aspect a part refers to: the sentence's own (drawn for every sentence), or the first or
+ *  second of a two-aspect sentence's pair (two different aspects of the topic). */
+export type AspectRef = 'own' | 'first' | 'second';
+
+/** One part of a sentence template. */
+export type Part =
+  | { kind: 'word'; word: string }
+  | { kind: 'topic' }
+  | { kind: 'aspect'; of: AspectRef }
+  /** "was" or "were", agreeing with the aspect. */
+  | { kind: 'be'; of: AspectRef }
+  /** An adjective of the review's sentiment (or the second half's), maybe intensified (never when neutral). */
+  | { kind: 'adjective'; half: 'review' | 'second'; afterArticle: boolean }
+  /** One of a list of phrases; `rule` names it in the grammar check's messages. */
+  | { kind: 'choice'; rule: string; options: readonly string[] }
+  /** The two-aspect sentence's conjunction, drawn with the second half's sentiment. */
+  | { kind: 'conjunction' };
+
+export interface Template {
+  /** Draws made before any word is written, in this order: the two-aspect pair, then the second
+   *  half's sentiment and its conjunction. */
+  readonly pair: boolean;
+  readonly secondHalf: boolean;
+  readonly parts: readonly Part[];
 }
 
-/** Sentence kinds (cases below) that may open a review. "the <topic> was ..." is the most common
- *  opening, as in prototype2's corpus: it names the topic, which lowers the entropy of what follows,
- *  and it is the prompt the page shows first. Closing remarks (kinds 9-10) never open a review. */
-const FIRST_SENTENCE_KINDS = [0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 6, 7, 8];
+const w = (word: string): Part => ({ kind: 'word', word });
+const words = (text: string): Part[] => text.split(' ').map(w);
+const adj = (afterArticle = false): Part => ({ kind: 'adjective', half: 'review', afterArticle });
+const plain = (parts: Part[]): Template => ({ pair: false, secondHalf: false, parts });
 
-/** One sentence (without the full stop) about `topic` with sentiment `s`. */
+/** Sentence kinds: each a template for a sentiment. Kinds 9 and 10 are closing remarks. */
+export const SENTENCE_KINDS: readonly ((s: Sentiment) => Template)[] = [
+  () => plain([w('the'), { kind: 'topic' }, w('was'), adj()]),
+  (s) => plain([w('i'), { kind: 'choice', rule: 'a verb', options: VERBS[s] }, w('the'), { kind: 'aspect', of: 'own' }]),
+  () => plain([w('the'), { kind: 'aspect', of: 'own' }, { kind: 'be', of: 'own' }, adj()]),
+  // Two aspects; a contrasting second half takes a "but".
+  () => ({ pair: true, secondHalf: true, parts: [
+    w('the'), { kind: 'aspect', of: 'first' }, { kind: 'be', of: 'first' }, adj(), { kind: 'conjunction' },
+    w('the'), { kind: 'aspect', of: 'second' }, { kind: 'be', of: 'second' }, { kind: 'adjective', half: 'second', afterArticle: false },
+  ] }),
+  (s) => plain([w('we'), { kind: 'choice', rule: 'a verb', options: VERBS[s] }, w('this'), { kind: 'topic' }]),
+  () => plain([w('the'), { kind: 'aspect', of: 'own' }, { kind: 'choice', rule: '"felt" or "looked"', options: ['felt', 'looked'] }, adj()]),
+  () => plain([...words('what a'), adj(true), { kind: 'topic' }]),
+  (s) => s === 'neg'
+    ? plain([w('the'), { kind: 'aspect', of: 'own' }, { kind: 'be', of: 'own' }, w('too'), { kind: 'choice', rule: 'an adjective after "too"', options: TOO_ADJECTIVES }])
+    : plain([{ kind: 'choice', rule: 'a person', options: PEOPLE }, { kind: 'choice', rule: 'a verb', options: VERBS[s] }, w('the'), { kind: 'aspect', of: 'own' }]),
+  (s) => ({ pair: true, secondHalf: false, parts: [
+    w('the'), { kind: 'aspect', of: 'first' }, { kind: 'be', of: 'first' }, w(s === 'neg' ? 'worse' : 'better'), w('than'), w('the'), { kind: 'aspect', of: 'second' },
+  ] }),
+  // Later sentences may be a closing remark that matches the sentiment (its full stop is the sentence's).
+  ...[9, 10].map(() => (s: Sentiment) => plain([{ kind: 'choice', rule: 'a closing remark', options: ENDINGS[s].map((e) => e.slice(0, -1)) }])),
+];
+
+/** Sentence kinds that may open a review. "the <topic> was ..." is the most common opening, as in
+ *  prototype2's corpus: it names the topic, which lowers the entropy of what follows, and it is the
+ *  prompt the page shows first. Closing remarks (kinds 9-10) never open a review. */
+export const FIRST_SENTENCE_KINDS = [0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 6, 7, 8];
+
+/** The conjunctions a two-aspect sentence may take when its halves have sentiments `s` and `s2`. */
+export function conjunctions(s: Sentiment, s2: Sentiment): readonly string[] {
+  return s2 === s ? SAME_CONJ : DIFF_CONJ;
+}
+
+/** The intensifiers an adjective of sentiment `s` may take ('' is none; neutral ones take none). */
+export function intensifiers(s: Sentiment, afterArticle: boolean): readonly string[] {
+  return s === 'neu' ? [''] : afterArticle ? ARTICLE_INTENSIFIERS : INTENSIFIERS;
+}
+
+/** One sentence (without the full stop) about `topic` with sentiment `s`: the template's words,
+ *  drawn in a fixed order (the sentence's aspect, its kind, the template's draws, then each part). */
 function sentence(rng: Rng, topic: string, s: Sentiment, first: boolean): string {
   const aspects = TOPICS[topic];
-  const aspect = rng.pick(aspects);
-  const kind = first ? rng.pick(FIRST_SENTENCE_KINDS) : rng.int(11);
-  switch (kind) {
-    case 0:
-      return `the ${topic} was ${adjective(rng, s)}`;
-    case 1:
-      return `i ${rng.pick(VERBS[s])} the ${aspect}`;
-    case 2:
-      return `the ${aspect} ${be(aspect)} ${adjective(rng, s)}`;
-    case 3: {
-      // Two aspects; a contrasting second half with a "but".
-      const [a1, a2] = rng.sample(aspects, 2);
-      const s2: Sentiment = rng.next() < 0.7 ? s : rng.pick(['pos', 'neg', 'neu'] as const);
-      const conj = rng.pick(s2 === s ? SAME_CONJ : DIFF_CONJ);
-      return `the ${a1} ${be(a1)} ${adjective(rng, s)}${conj}the ${a2} ${be(a2)} ${adjective(rng, s2)}`;
-    }
-    case 4:
-      return `we ${rng.pick(VERBS[s])} this ${topic}`;
-    case 5:
-      return `the ${aspect} ${rng.pick(['felt', 'looked'])} ${adjective(rng, s)}`;
-    case 6:
-      return `what a ${adjective(rng, s, true)} ${topic}`;
-    case 7:
-      return s === 'neg' ? `the ${aspect} ${be(aspect)} too ${rng.pick(TOO_ADJECTIVES)}` : `${rng.pick(PEOPLE)} ${rng.pick(VERBS[s])} the ${aspect}`;
-    case 8: {
-      const [a1, a2] = rng.sample(aspects, 2);
-      const cmp = s === 'neg' ? 'worse' : 'better';
-      return `the ${a1} ${be(a1)} ${cmp} than the ${a2}`;
-    }
-    default:
-      // Later sentences may be a closing remark that matches the sentiment.
-      return rng.pick(ENDINGS[s]).slice(0, -1);
+  const own = rng.pick(aspects);
+  const template = SENTENCE_KINDS[first ? rng.pick(FIRST_SENTENCE_KINDS) : rng.int(SENTENCE_KINDS.length)](s);
+  const [firstAspect, secondAspect] = template.pair ? rng.sample(aspects, 2) : [own, own];
+  const aspect: Record<AspectRef, string> = { own, first: firstAspect, second: secondAspect };
+  let s2 = s;
+  let conj = '';
+  if (template.secondHalf) {
+    s2 = rng.next() < SAME_HALF ? s : rng.pick(MOOD_LIST);
+    conj = rng.pick(conjunctions(s, s2));
   }
+  let text = '';
+  for (const part of template.parts) {
+    switch (part.kind) {
+      case 'word': text += ` ${part.word}`; break;
+      case 'topic': text += ` ${topic}`; break;
+      case 'aspect': text += ` ${aspect[part.of]}`; break;
+      case 'be': text += ` ${be(aspect[part.of])}`; break;
+      case 'adjective': {
+        const mood = part.half === 'review' ? s : s2;
+        const intensifier = mood === 'neu' ? '' : rng.pick(intensifiers(mood, part.afterArticle));
+        text += ` ${intensifier}${rng.pick(ADJECTIVES[mood])}`;
+        break;
+      }
+      case 'choice': text += ` ${rng.pick(part.options)}`; break;
+      case 'conjunction': text += conj.trimEnd(); break;
+    }
+  }
+  return text.trimStart();
 }
 
 export interface ReviewSpec {
@@ -154,8 +222,8 @@ export interface ReviewSpec {
 /** A review keeps one mood. prototype2's "mix" mood drew each sentence's sentiment anew, which wrote
  *  contradictions ("the cafe was awesome. i want my money back."); contrast now lives inside the
  *  two-aspect sentence ("the crust was great but the price was awful"). */
-const MOODS: readonly Sentiment[] = ['pos', 'pos', 'neg', 'neg', 'neu'];
-const SENTENCE_COUNTS = [1, 1, 1, 2, 2, 2, 3];
+export const MOODS: readonly Sentiment[] = ['pos', 'pos', 'neg', 'neg', 'neu'];
+export const SENTENCE_COUNTS = [1, 1, 1, 2, 2, 2, 3];
 
 /** One review. Draws again until it fits MAX_REVIEW_TOKENS (a bounded number of tries). */
 export function generateReview(rng: Rng, spec: ReviewSpec = {}): string {

@@ -8,6 +8,12 @@ export const PAD_ID = 0;
 export const EOS_ID = 1;
 const PAD = '<pad>';
 const EOS = '<eos>';
+/** Ends the text of a completion that hit the token budget without EOS. */
+export const TRUNCATED_MARK = ' …';
+
+export function isTruncated(text: string): boolean {
+  return text.endsWith(TRUNCATED_MARK.trim());
+}
 
 /** Thrown when text holds words outside the vocabulary; `unknown` lists them for the UI. */
 export class UnknownWordsError extends Error {

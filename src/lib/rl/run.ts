@@ -14,7 +14,7 @@ import type { FieldValue } from '../config/fields';
 import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS, type PairSettings, type RewardSettings } from '../config/run';
 import { DEFAULT_REWARD, type RewardConfig } from '../config/reward';
 import { generatePrompts } from '../data/corpus';
-import { UnknownWordsError, type Tokenizer } from '../data/tokenizer';
+import { TRUNCATED_MARK, UnknownWordsError, type Tokenizer } from '../data/tokenizer';
 import { hashSeed, Rng } from '../math/rng';
 import { logSigmoid, mean, sigmoid } from '../math/stats';
 import type { Gpt } from '../model/gpt';
@@ -29,7 +29,7 @@ import { disagreementPair, mostDifferentPair } from './pair-selection';
 import { comparisonPairs, pairAgrees, type Choice, type ComparisonPair, type Label } from './preferences';
 import { RefitJob } from './refit';
 import { RewardModel } from './reward-model';
-import { completionIds, TRUNCATED_MARK } from './sequences';
+import { completionIds } from './sequences';
 import type { Demonstration } from './sft';
 
 /** Prompts rollouts and varied pairs draw from (the corpus's openings). */

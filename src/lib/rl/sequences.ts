@@ -2,18 +2,12 @@
 // export); a completion that hit the token budget without EOS is marked with a trailing " …",
 // so that re-encoding it gives the same tokens the policy produced (no EOS), which the reward model
 // and the PPO truncation penalty need to tell apart from a finished sentence.
-import { EOS_ID, PAD_ID, type Tokenizer } from '../data/tokenizer';
-
-export const TRUNCATED_MARK = ' …';
+import { EOS_ID, isTruncated, PAD_ID, TRUNCATED_MARK, type Tokenizer } from '../data/tokenizer';
 
 /** Text of completion ids; " …" marks a completion without EOS. */
 export function completionText(tokenizer: Tokenizer, ids: readonly number[]): string {
   const finished = ids.length > 0 && ids[ids.length - 1] === EOS_ID;
   return tokenizer.decode(ids) + (finished ? '' : TRUNCATED_MARK);
-}
-
-export function isTruncated(text: string): boolean {
-  return text.endsWith(TRUNCATED_MARK.trim());
 }
 
 /** Ids of a completion text: its words, then EOS unless it is marked as truncated. */
