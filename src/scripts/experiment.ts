@@ -9,13 +9,14 @@
 //   --reward JSON                 reward-model recipe overrides, e.g. '{"lr":5e-5}'
 //   --pairs JSON                  pair selection overrides, e.g. '{"selection":"most-different"}'
 //   --refit-every N               labels between refits (the page's ?refitEvery)
+//   --gold grammar|blind          what the annotator's gold sees (blind: the preference alone, as before issue 9)
 //   --word W (for --annotator mentions), --backend wasm|cpu, --first-seed N, --model DIR
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkField } from '../lib/config/fields';
 import { DEFAULT_EXPERIMENT, type ExperimentConfig } from '../lib/config/experiment';
 import { DEFAULT_REWARD } from '../lib/config/reward';
-import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS } from '../lib/config/run';
+import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS, GOLD_KINDS, type GoldKind } from '../lib/config/run';
 import { Tokenizer } from '../lib/data/tokenizer';
 import { mean } from '../lib/math/stats';
 import { loadGpt, WEIGHTS_FILE } from '../lib/model/io';
@@ -27,7 +28,7 @@ import { parseArgs, patchConfig } from './args';
 import { initNodeBackend, type NodeBackend } from './node-backend';
 
 const args = parseArgs(process.argv.slice(2), {
-  labels: 'int', noise: 'number', annotator: 'string', word: 'string', seeds: 'int', 'first-seed': 'int', json: 'string',
+  labels: 'int', noise: 'number', annotator: 'string', gold: 'string', word: 'string', seeds: 'int', 'first-seed': 'int', json: 'string',
   iterations: 'int', methods: 'string', 'best-of': 'string', set: 'string', reward: 'string', pairs: 'string', 'refit-every': 'int', backend: 'string', model: 'string',
 });
 // --methods none: labels and the reward model only (its held-out accuracy).
@@ -48,12 +49,14 @@ for (const item of args.set ? args.set.split(',') : []) {
   if (!parsed.ok) throw new Error(`--set ${key}: ${parsed.why}`);
   configs[method as keyof typeof configs][field] = parsed.value;
 }
+if (args.gold && !(GOLD_KINDS as readonly string[]).includes(args.gold)) throw new Error(`--gold: use one of ${GOLD_KINDS.join(', ')}`);
 const cfg: ExperimentConfig = {
   ...DEFAULT_EXPERIMENT,
   labels: args.labels ?? DEFAULT_EXPERIMENT.labels,
   noise: args.noise ?? DEFAULT_EXPERIMENT.noise,
   annotator: (args.annotator as AnnotatorPreset | undefined) ?? DEFAULT_EXPERIMENT.annotator,
   word: args.word,
+  gold: (args.gold as GoldKind | undefined) ?? DEFAULT_EXPERIMENT.gold,
   iterations: args.iterations ?? DEFAULT_EXPERIMENT.iterations,
   bestOfN: args['best-of']?.split(',').map(Number) ?? DEFAULT_EXPERIMENT.bestOfN,
   methods,
@@ -70,10 +73,10 @@ const { model: base } = loadGpt(JSON.parse(readFileSync(join(dir, 'model.json'),
 const tokenizer = Tokenizer.fromVocab(JSON.parse(readFileSync(join(dir, 'vocab.json'), 'utf8')));
 const changed = Object.keys(DEFAULT_REWARD).filter((k) => settings.reward[k as keyof typeof DEFAULT_REWARD] !== DEFAULT_REWARD[k as keyof typeof DEFAULT_REWARD]);
 console.log(`settings: --set ${args.set ?? 'none'}; reward ${changed.map((k) => `${k}=${settings.reward[k as keyof typeof DEFAULT_REWARD]}`).join(' ') || 'defaults'}; pairs ${JSON.stringify(settings.pairs)}; refit every ${settings.refitEvery}`);
-console.log(`experiment on ${backend}: ${cfg.labels} labels, noise ${cfg.noise}, annotator ${cfg.annotator}${cfg.word ? ` (${cfg.word})` : ''}, ${cfg.iterations} iterations per online method, seeds ${firstSeed}..${firstSeed + seeds - 1}`);
+console.log(`experiment on ${backend}: ${cfg.labels} labels, noise ${cfg.noise}, annotator ${cfg.annotator}${cfg.word ? ` (${cfg.word})` : ''}, ${cfg.gold} gold, ${cfg.iterations} iterations per online method, seeds ${firstSeed}..${firstSeed + seeds - 1}`);
 const experiment = new Experiment(base, tokenizer, cfg, settings, (m) => console.log(m));
 const baseline = await experiment.baseline();
-console.log(`base model: gold score ${baseline.goldScore.toFixed(2)}, distinct ${baseline.distinct.toFixed(2)}, length ${baseline.length.toFixed(1)}`);
+console.log(`base model: gold score ${baseline.goldScore.toFixed(2)}, grammatical ${baseline.grammatical.toFixed(3)}, repeats ${baseline.repeats.toFixed(2)}, distinct ${baseline.distinct.toFixed(2)}, length ${baseline.length.toFixed(1)}`);
 
 const runs: MethodResult[] = [];
 const write = () => {
@@ -84,20 +87,20 @@ const write = () => {
 };
 for (let s = firstSeed; s < firstSeed + seeds; s++) {
   await experiment.run(s, (r) => {
-    console.log(`  seed ${s} ${r.method.padEnd(11)} win ${r.goldWinRate.toFixed(3)} gold ${r.goldScore.toFixed(2)} KL ${r.klPerSequence.toFixed(2)} distinct ${r.distinct.toFixed(2)} length ${r.length.toFixed(1)} (${r.seconds.toFixed(0)} s)  e.g. "${r.examples[0]}"`);
+    console.log(`  seed ${s} ${r.method.padEnd(11)} win ${r.goldWinRate.toFixed(3)} (blind ${r.blindWinRate.toFixed(3)}) gold ${r.goldScore.toFixed(2)} grammatical ${r.grammatical.toFixed(3)} repeats ${r.repeats.toFixed(2)} KL ${r.klPerSequence.toFixed(2)} distinct ${r.distinct.toFixed(2)} length ${r.length.toFixed(1)} (${r.seconds.toFixed(0)} s)  e.g. "${r.examples[0]}"`);
     runs.push(r);
     write();
   });
 }
 
 const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
-console.log(`\n| method | seeds | RM acc | gold win rate | gold score | KL/seq | distinct | length | s |`);
-console.log(`|---|---|---|---|---|---|---|---|---|`);
-console.log(`| base | - | - | 0.5 | ${baseline.goldScore.toFixed(2)} | 0 | ${baseline.distinct.toFixed(2)} | ${baseline.length.toFixed(1)} | - |`);
+console.log(`\n| method | seeds | RM acc | gold win rate | blind win rate | gold score | grammatical | repeats | KL/seq | distinct | length | s |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|---|`);
+console.log(`| base | - | - | 0.5 | 0.5 | ${baseline.goldScore.toFixed(2)} | ${baseline.grammatical.toFixed(3)} | ${baseline.repeats.toFixed(2)} | 0 | ${baseline.distinct.toFixed(2)} | ${baseline.length.toFixed(1)} | - |`);
 for (const m of [...new Set(runs.map((r) => r.method))]) {
   const rs = runs.filter((r) => r.method === m);
   const col = (f: (r: MethodResult) => number, digits = 3) => `${mean(rs.map(f)).toFixed(digits)} (${range(rs.map(f), digits)})`;
-  console.log(`| ${m} | ${rs.length} | ${col((r) => r.rmAccuracy)} | ${col((r) => r.goldWinRate)} | ${col((r) => r.goldScore, 2)} | ${col((r) => r.klPerSequence, 2)} | ${col((r) => r.distinct, 2)} | ${col((r) => r.length, 1)} | ${mean(rs.map((r) => r.seconds)).toFixed(0)} |`);
+  console.log(`| ${m} | ${rs.length} | ${col((r) => r.rmAccuracy)} | ${col((r) => r.goldWinRate)} | ${col((r) => r.blindWinRate)} | ${col((r) => r.goldScore, 2)} | ${col((r) => r.grammatical)} | ${col((r) => r.repeats, 2)} | ${col((r) => r.klPerSequence, 2)} | ${col((r) => r.distinct, 2)} | ${col((r) => r.length, 1)} | ${mean(rs.map((r) => r.seconds)).toFixed(0)} |`);
 }
 const rms = experiment.rewardModels;
 console.log(`reward model: held-out accuracy ${mean(rms.map((r) => r.rmAccuracy)).toFixed(3)} (${range(rms.map((r) => r.rmAccuracy), 3)}), labels and RM ${mean(rms.map((r) => r.rmSeconds)).toFixed(0)} s per seed`);

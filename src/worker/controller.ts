@@ -323,7 +323,7 @@ export class Controller {
         const run = this.requireRun();
         if (!loop.annotator) throw new Error('no simulated annotator is set (turn autopilot on)');
         loop.annotatorRng ??= run.stream('annotator');
-        const choice = loop.annotator.label(message.a, message.b, loop.annotatorRng);
+        const choice = loop.annotator.label(message.prompt, message.a, message.b, loop.annotatorRng);
         this.post({ type: 'annotation', requestId: message.requestId, choice });
         break;
       }
@@ -729,5 +729,5 @@ function pairBuffer(session: SessionLike): number {
 }
 
 function makeAnnotator(settings: AnnotatorSettings, vocabulary: readonly string[]): SimulatedAnnotator {
-  return new SimulatedAnnotator({ preset: settings.preset, word: settings.word, noise: settings.noise, tieRule: settings.tieRule }, vocabulary);
+  return new SimulatedAnnotator({ preset: settings.preset, word: settings.word, noise: settings.noise, tieRule: settings.tieRule, grammar: settings.gold === 'grammar' }, vocabulary);
 }

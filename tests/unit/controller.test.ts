@@ -155,7 +155,7 @@ class FakeRun implements RunLike {
   }
   async evaluate(name: MethodName | 'base'): Promise<Evaluation> {
     this.calls.push(`evaluate ${name}`);
-    return { method: name, steps: 0, goldScore: 0, baseGoldScore: 0, winRate: 0.5, klPerSequence: 0, distinct: 1, length: 2, completions: [] };
+    return { method: name, steps: 0, goldScore: 0, baseGoldScore: 0, winRate: 0.5, blindWinRate: 0.5, grammatical: 1, baseGrammatical: 1, repeats: 0, rmScore: 0, baseRmScore: 0, klPerSequence: 0, distinct: 1, length: 2, completions: [] };
   }
   async strip() {
     this.calls.push('strip');
@@ -282,7 +282,7 @@ describe('controller', () => {
 
   it('judges every method with a trainer, the base model first, every GOLD_EVERY iterations', async () => {
     const t = await ready();
-    t.send({ type: 'setAnnotator', requestId: 4, annotator: { preset: 'positive', word: '', noise: 0, tieRule: 'random' } });
+    t.send({ type: 'setAnnotator', requestId: 4, annotator: { preset: 'positive', word: '', noise: 0, tieRule: 'random', gold: 'grammar' } });
     await t.c.tick();
     expect(t.of('gold')).toHaveLength(1);
     t.send({ type: 'step', requestId: 5 });
@@ -298,7 +298,7 @@ describe('controller', () => {
     t.send(labelMessage());
     t.send({ type: 'setPrompt', requestId: 8, prompt: 'we loved', epoch: 3 });
     t.send({ type: 'setMethodConfig', method: 'ppo', patch: { lr: 1e-4 } });
-    t.send({ type: 'setAnnotator', requestId: 9, annotator: { preset: 'positive', word: '', noise: 0, tieRule: 'random' } });
+    t.send({ type: 'setAnnotator', requestId: 9, annotator: { preset: 'positive', word: '', noise: 0, tieRule: 'random', gold: 'grammar' } });
     await t.c.tick();
     await t.c.tick();
     expect(t.c.loop).not.toEqual(new Loop());

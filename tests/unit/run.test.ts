@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SimulatedAnnotator } from '../../src/lib/rl/annotators';
 import type { Label } from '../../src/lib/rl/preferences';
-import type { Run } from '../../src/lib/rl/run';
+import { brokenAt, type Run } from '../../src/lib/rl/run';
+import { checkCompletion } from '../../src/lib/data/grammar';
 import { smallRun, smallSettings, tok } from '../support/run';
 import { smallWordGpt } from '../support/tiny';
 import { disposeParams } from '../../src/lib/model/params';
@@ -19,7 +20,7 @@ async function labelPairs(run: Run, count: number): Promise<Label[]> {
   const rng = run.stream('annotator');
   for (let i = 0; i < count; i++) {
     const pair = await run.makePair(null);
-    const label: Label = { id: `l${i}`, prompt: pair.prompt, completionA: pair.a, completionB: pair.b, choice: annotator.label(pair.a, pair.b, rng), source: 'simulated', time: 0 };
+    const label: Label = { id: `l${i}`, prompt: pair.prompt, completionA: pair.a, completionB: pair.b, choice: annotator.label(pair.prompt, pair.a, pair.b, rng), source: 'simulated', time: 0 };
     await run.learn([label]);
     out.push(label);
   }
@@ -72,12 +73,24 @@ describe('run', () => {
     run.dispose();
   });
 
+  it('marks where a completion first breaks the grammar, in completion tokens', () => {
+    expect(brokenAt('the pizza was', 'great.')).toBeNull();
+    expect(brokenAt('the pizza was', 'great great.')).toBe(1);
+    expect(brokenAt('the pizza was', 'great. …')).toBe(2); // no EOS after the full stop
+    expect(brokenAt('pizza the', 'was great.')).toBe(0); // the prompt itself is broken
+  });
+
   it('judges an untrained method at exactly 1/2 against the base model; after training, pairs come from its policy', async () => {
     const run = smallRun(2, smallSettings(), base);
     await labelPairs(run, 2);
     run.setEnabled(['ppo']);
-    const before = await run.evaluate('base', annotator, ['the pizza was', 'what a', 'we loved', 'the hotel was']);
+    const prompts = ['the pizza was', 'what a', 'we loved', 'the hotel was'];
+    const before = await run.evaluate('base', annotator, prompts);
     expect(before.winRate).toBe(0.5);
+    expect(before.blindWinRate).toBe(0.5);
+    expect(before.grammatical).toBe(before.baseGrammatical);
+    expect(before.grammatical).toBe(before.completions.filter((c, i) => checkCompletion(prompts[i], c).ok).length / prompts.length);
+    expect(Number.isFinite(before.rmScore)).toBe(true);
     expect(before.klPerSequence).toBe(0);
     await run.step('ppo');
     const pair = await run.makePair(null);
@@ -88,6 +101,7 @@ describe('run', () => {
     expect(Number.isFinite(ev.klPerSequence)).toBe(true);
     const strip = await run.strip(['the pizza was', 'what a']);
     expect(strip.map((r) => r.methods.map((m) => m.method))).toEqual([['ppo'], ['ppo']]);
+    for (const row of strip) for (const m of row.methods) expect(m.brokenAt === null).toBe(checkCompletion(row.prompt, m.text).ok);
     run.resetMethods();
     expect((await run.makePair(null)).from).toBe('base');
     run.dispose();

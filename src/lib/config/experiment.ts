@@ -4,6 +4,7 @@
 // also runs (reward model, pair selection, each method's settings) takes the page's defaults; only
 // how long to train and how to judge are set here.
 import type { AnnotatorPreset } from '../rl/annotators';
+import type { GoldKind } from './run';
 
 export interface ExperimentConfig {
   /** Labels the simulated annotator gives. */
@@ -13,6 +14,8 @@ export interface ExperimentConfig {
   annotator: AnnotatorPreset;
   /** Target word of the 'mentions' annotator. */
   word?: string;
+  /** What the annotator's gold (its labels and the judge) sees: grammar too, or the preference alone. */
+  gold: GoldKind;
   /** Iterations of each online method (PPO, GRPO, RLOO). */
   iterations: number;
   /** The N of each best-of-N row. */
@@ -29,6 +32,7 @@ export const DEFAULT_EXPERIMENT: ExperimentConfig = {
   labels: 50, // a student's session: 30-60 clicks
   noise: 0.1, // prototype2's setting
   annotator: 'positive', // AFINN-165 sentiment, as both prototypes
+  gold: 'grammar', // the page's: a broken sentence never beats a well-formed one
   iterations: 120, // prototype2 ran 60-100; here PPO reaches its KL target (4.5) by about iteration 60 and holds it
   bestOfN: [4, 16, 64], // KL 0.64, 1.83 and 3.17 nats: the reranking curve beside RL's KL budget
   evalPrompts: 512, // win-rate standard error about 0.02

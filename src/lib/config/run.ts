@@ -43,6 +43,10 @@ export interface PairSettings {
   selectionRound: number;
 }
 
+/** What the gold judge sees: the preference plus the grammar term, or the preference alone. */
+export const GOLD_KINDS = ['grammar', 'blind'] as const;
+export type GoldKind = (typeof GOLD_KINDS)[number];
+
 /** The simulated annotator behind autopilot and the gold curves. */
 export interface AnnotatorSettings {
   preset: AnnotatorPreset;
@@ -51,6 +55,8 @@ export interface AnnotatorSettings {
   /** Probability that an A/B answer is flipped, in [0, 0.5]. */
   noise: number;
   tieRule: TieRule;
+  /** 'blind' switches the grammar term off, to show a gold that broken text can fool. */
+  gold: GoldKind;
 }
 
 /** The reward-model settings the page and the experiment start with. */

@@ -10,6 +10,7 @@ import {
   ANNOTATOR_PRESET_NAMES,
   BACKEND_NAMES,
   DEFAULT_PAIRS,
+  GOLD_KINDS,
   DEFAULT_REWARD_SETTINGS,
   type AnnotatorSettings,
   type BackendName,
@@ -47,7 +48,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   methods: { enabled: ['ppo'], params: {} }, // PPO, InstructGPT's recipe, until the user ticks others
   reward: DEFAULT_REWARD_SETTINGS,
   pairs: DEFAULT_PAIRS,
-  annotator: { preset: 'positive', word: '', noise: 0.1, tieRule: 'random' }, // prototype2's annotator
+  annotator: { preset: 'positive', word: '', noise: 0.1, tieRule: 'random', gold: 'grammar' }, // prototype2's annotator; its gold sees grammar
   autopilot: {
     paceMs: 1500, // about one label per 1.5 s: a lecture can follow each click
     trainAfter: 20, // prototype2: 25-50 labels reach 0.78-0.80 RM accuracy; PPO can start a little before
@@ -125,6 +126,7 @@ export const ANNOTATOR_FIELDS = {
     },
     format: (v) => v,
   } satisfies UrlField<string>,
+  gold: choiceField('gold', 'gold judge', GOLD_KINDS, (c) => c.annotator.gold, (c, v) => (c.annotator = { ...c.annotator, gold: v })),
   paceMs: numberField('pace', 'autopilot pace (ms per label)', int(0, 60_000), (c) => c.autopilot.paceMs, (c, v) => (c.autopilot = { ...c.autopilot, paceMs: v })),
   trainAfter: numberField('trainAfter', 'labels before autopilot trains', int(0, 10_000), (c) => c.autopilot.trainAfter, (c, v) => (c.autopilot = { ...c.autopilot, trainAfter: v })),
 } as const;

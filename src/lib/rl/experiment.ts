@@ -28,6 +28,12 @@ export interface MethodResult {
   /** P(gold(method) > gold(base)) + P(tie) / 2 on held-out prompts. */
   goldWinRate: number;
   goldScore: number;
+  /** The win rate by the preset's preference alone (the blind gold), on the same completions. */
+  blindWinRate: number;
+  /** Share of the held-out completions the corpus grammar accepts. */
+  grammatical: number;
+  /** Mean repeated words per completion. */
+  repeats: number;
   /** KL(method || base) per sequence in nats (best-of-N: the closed form). */
   klPerSequence: number;
   /** Distinct completions / completions on the held-out prompts. */
@@ -65,7 +71,7 @@ export class Experiment {
     private readonly settings: RunSettings,
     private readonly log: ExperimentProgress = () => {},
   ) {
-    this.annotator = new SimulatedAnnotator({ preset: config.annotator, word: config.word, noise: config.noise, tieRule: 'random' });
+    this.annotator = new SimulatedAnnotator({ preset: config.annotator, word: config.word, noise: config.noise, tieRule: 'random', grammar: config.gold === 'grammar' });
     this.evalPrompts = generatePrompts(config.evalPrompts, EVAL_PROMPT_SEED);
   }
 
@@ -77,7 +83,7 @@ export class Experiment {
     const n = hp.length;
     this.heldout = hp.flatMap((prompt, i) => {
       const [a, b] = [texts[i], texts[n + i]];
-      const [ga, gb] = [this.annotator.goldScore(a), this.annotator.goldScore(b)];
+      const [ga, gb] = [this.annotator.goldScore(prompt, a), this.annotator.goldScore(prompt, b)];
       if (ga === gb) return [];
       return [{ prompt, chosen: ga > gb ? a : b, rejected: ga > gb ? b : a, weight: 1 }];
     });
@@ -89,7 +95,7 @@ export class Experiment {
     const rng = run.stream('annotator');
     for (let i = 0; i < count; i++) {
       const pair = await run.makePair(null);
-      const choice = this.annotator.label(pair.a, pair.b, rng);
+      const choice = this.annotator.label(pair.prompt, pair.a, pair.b, rng);
       const label: Label = { id: `l${run.labels.length}`, prompt: pair.prompt, completionA: pair.a, completionB: pair.b, choice, source: 'simulated', time: 0 };
       await run.learn([label]);
       if (run.refitDue) await run.refitNow();
@@ -107,7 +113,7 @@ export class Experiment {
   }
 
   /** 3. One method on the run's labels: trained, judged, reset. Best-of-N gives one row per N. */
-  private async runMethod(run: Run, name: MethodName, common: Omit<MethodResult, 'method' | 'goldWinRate' | 'goldScore' | 'klPerSequence' | 'distinct' | 'length' | 'steps' | 'seconds' | 'examples'>): Promise<MethodResult[]> {
+  private async runMethod(run: Run, name: MethodName, common: Pick<MethodResult, 'seed' | 'labels' | 'rmAccuracy' | 'rmSeconds'>): Promise<MethodResult[]> {
     const spec = METHODS[name];
     const variants: { label: string; patch: Record<string, number> }[] =
       spec.kind === 'rerank' ? this.config.bestOfN.map((n) => ({ label: `${name.replace(/-n$/, '')}-${n}`, patch: { n } })) : [{ label: name, patch: {} }];
@@ -136,6 +142,9 @@ export class Experiment {
         method: variant.label,
         goldWinRate: ev.winRate,
         goldScore: ev.goldScore,
+        blindWinRate: ev.blindWinRate,
+        grammatical: ev.grammatical,
+        repeats: ev.repeats,
         klPerSequence: ev.klPerSequence,
         distinct: ev.distinct,
         length: ev.length,

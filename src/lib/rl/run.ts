@@ -13,13 +13,14 @@
 import type { FieldValue } from '../config/fields';
 import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS, type PairSettings, type RewardSettings } from '../config/run';
 import { DEFAULT_REWARD, type RewardConfig } from '../config/reward';
-import { generatePrompts } from '../data/corpus';
+import { generatePrompts, splitTokens } from '../data/corpus';
+import { checkCompletion, repeatedWords } from '../data/grammar';
 import { TRUNCATED_MARK, UnknownWordsError, type Tokenizer } from '../data/tokenizer';
 import { hashSeed, Rng } from '../math/rng';
 import { logSigmoid, mean, sigmoid } from '../math/stats';
 import type { Gpt } from '../model/gpt';
 import { disposeParams } from '../model/params';
-import { winRate, type SimulatedAnnotator } from './annotators';
+import { winRate, type GoldJudgement, type SimulatedAnnotator } from './annotators';
 import { klOnSamples } from './evaluation';
 import { completionFeatures, fitPairEnsemble, type LinearBtEnsemble } from './linear-bt';
 import { sampleTexts } from './methods/common';
@@ -108,12 +109,24 @@ export interface Evaluation {
   method: MethodName | 'base';
   /** The method's steps when judged. */
   steps: number;
-  /** Mean gold score of its completions. */
+  /** Mean gold score of its completions (the preference, less the grammar penalty where broken). */
   goldScore: number;
   /** Of the base model's completions of the same prompts. */
   baseGoldScore: number;
   /** P(gold(method) > gold(base)) + P(tie) / 2. */
   winRate: number;
+  /** The win rate by the preference alone (the blind gold, which cannot see grammar). */
+  blindWinRate: number;
+  /** Share of its completions that the corpus grammar accepts (prompt and completion as one review). */
+  grammatical: number;
+  /** Of the base model's completions. */
+  baseGrammatical: number;
+  /** Mean repeated words per completion (words minus distinct words). */
+  repeats: number;
+  /** Mean reward-model score of its completions (normalised: mean 0, std 1 on base-model samples). */
+  rmScore: number;
+  /** Of the base model's completions, by the same reward model. */
+  baseRmScore: number;
   /** KL(method || base) per sequence in nats (best-of-N: the closed form). */
   klPerSequence: number;
   /** Distinct completions / completions. */
@@ -128,7 +141,15 @@ export interface StripRow {
   prompt: string;
   base: string;
   baseScore: number;
-  methods: { method: MethodName; text: string; score: number }[];
+  /** Completion token index of the first token the grammar rejects (0 when the prompt itself is broken); null: grammatical. */
+  baseBrokenAt: number | null;
+  methods: { method: MethodName; text: string; score: number; brokenAt: number | null }[];
+}
+
+/** Where a completion of `prompt` first breaks the grammar, as a completion token index (null: it does not). */
+export function brokenAt(prompt: string, completion: string): number | null {
+  const v = checkCompletion(prompt, completion);
+  return v.ok ? null : Math.max(0, v.index - v.promptTokens);
 }
 
 /** P(A > B) and "agreed" of one labelled pair from normalised scores. */
@@ -567,14 +588,21 @@ export class Run {
     const completions = trainer ? await trainer.complete(prompts, new Rng(seed)) : base;
     let kl = 0;
     if (trainer) kl = trainer.analyticKl ?? (trainer.policy ? await klOnSamples(trainer.policy, this.base, this.tokenizer, prompts, completions) : 0);
-    const scores = completions.map((c) => annotator.goldScore(c));
-    const baseScores = base.map((c) => annotator.goldScore(c));
+    const judged = completions.map((c, i) => annotator.judge(prompts[i], c));
+    const baseJudged = base.map((c, i) => annotator.judge(prompts[i], c));
+    const share = (js: GoldJudgement[]) => js.filter((j) => j.grammar.ok).length / js.length;
     return {
       method: name,
       steps: trainer?.steps ?? 0,
-      goldScore: mean(scores),
-      baseGoldScore: mean(baseScores),
-      winRate: winRate(scores, baseScores),
+      goldScore: mean(judged.map((j) => j.gold)),
+      baseGoldScore: mean(baseJudged.map((j) => j.gold)),
+      winRate: winRate(judged.map((j) => j.gold), baseJudged.map((j) => j.gold)),
+      blindWinRate: winRate(judged.map((j) => j.preference), baseJudged.map((j) => j.preference)),
+      grammatical: share(judged),
+      baseGrammatical: share(baseJudged),
+      repeats: mean(completions.map((c) => repeatedWords(splitTokens(c)))),
+      rmScore: mean(await this.score([...prompts], completions)),
+      baseRmScore: mean(await this.score([...prompts], base)),
       klPerSequence: kl,
       distinct: new Set(completions).size / completions.length,
       length: mean(completions.map((c) => this.tokens(c))),
@@ -596,7 +624,8 @@ export class Run {
       prompt,
       base: base[i],
       baseScore: scores[i],
-      methods: names.map((method, m) => ({ method, text: texts[m][i], score: scores[(m + 1) * n + i] })),
+      baseBrokenAt: brokenAt(prompt, base[i]),
+      methods: names.map((method, m) => ({ method, text: texts[m][i], score: scores[(m + 1) * n + i], brokenAt: brokenAt(prompt, texts[m][i]) })),
     }));
   }
 
