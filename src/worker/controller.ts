@@ -11,6 +11,7 @@ import type { FieldValue } from '../lib/config/fields';
 import type { AnnotatorSettings, BackendName } from '../lib/config/run';
 import type { Rng } from '../lib/math/rng';
 import { generatePrompts } from '../lib/data/corpus';
+import { hackingAlarms } from '../lib/rl/alarms';
 import { PRESETS, SimulatedAnnotator } from '../lib/rl/annotators';
 import { METHODS, type MethodName } from '../lib/rl/methods/registry';
 import { RolledBackError } from '../lib/rl/methods/types';
@@ -622,7 +623,7 @@ export class Controller {
         const { completions: _c, ...result } = await run.evaluate(name, annotator, loop.goldPrompts);
         results.push(result);
       }
-      if (annotator === loop.annotator) this.post({ type: 'gold', results, prompts: loop.goldPrompts.length });
+      if (annotator === loop.annotator) this.post({ type: 'gold', results, prompts: loop.goldPrompts.length, alarms: hackingAlarms(results) });
     } catch (e) {
       this.post({ type: 'warning', message: `Gold evaluation failed: ${errorText(e)}` });
     }

@@ -21,6 +21,7 @@ import type { MethodDescriptor, RolloutSample } from '../rl/methods/types';
 import type { PresetSpec } from '../rl/annotators';
 import type { Label } from '../rl/preferences';
 import type { Demonstration } from '../rl/sft';
+import type { HackingAlarm } from '../rl/alarms';
 import type { Evaluation, LabelEdit, PairDraft, RewardFit, StripRow, Verdict } from '../rl/run';
 
 export type { Choice, Label, LabelSource } from '../rl/preferences';
@@ -32,6 +33,7 @@ export type { AnnotatorPreset, TieRule } from '../rl/annotators';
 export type { MethodName } from '../rl/methods/registry';
 export type { ChartSpec, MethodDescriptor, MethodKind, RolloutSample } from '../rl/methods/types';
 export type { LabelEdit, StripRow, Verdict } from '../rl/run';
+export type { HackingAlarm } from '../rl/alarms';
 
 /** Bumped whenever a message changes shape; the worker refuses an `init` from another version. */
 export const PROTOCOL_VERSION = 3;
@@ -473,6 +475,8 @@ export interface GoldEvent {
   type: 'gold';
   results: GoldResult[];
   prompts: number;
+  /** Reward hacking seen in these results (src/lib/rl/alarms.ts), each a sentence with the numbers. */
+  alarms: HackingAlarm[];
 }
 
 /** A step hit NaN/Inf and was rolled back; the models are as before it. Training pauses. */
