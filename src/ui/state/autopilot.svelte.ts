@@ -2,10 +2,12 @@
 // screen at a visible pace so that a lecture runs hands-free, presses Train once enough labels
 // exist (Train steps whichever online methods are ticked; ticked offline methods rerun on the new
 // labels by themselves), and turns on the gold curves: every method's score under the annotator's
-// hidden preference, its win rate against the base model, its KL, diversity and length, all on the
-// same held-out prompts, which the reward model never sees.
+// hidden preference, its win rate against the base model, its KL, diversity, length and
+// grammatical share, all on the same held-out prompts, which the reward model never sees; and the
+// reward-hacking alarms the worker raised on the latest evaluation (RM up while grammar or gold fell).
 import type { AutopilotSettings } from '../../lib/config/url';
-import type { AnnotatorSettings, GoldEvent, GoldResult } from '../../lib/protocol/messages';
+import type { GoldKind } from '../../lib/config/run';
+import type { AnnotatorSettings, GoldEvent, GoldResult, HackingAlarm } from '../../lib/protocol/messages';
 import { errorText } from '../errors';
 import type { AppLink } from './link';
 import type { Preferences } from './preferences.svelte';
@@ -23,7 +25,7 @@ export function goldColumn(measure: GoldMeasure, model: string): string {
   return `${measure}/${model}`;
 }
 
-const GOLD_MEASURES: readonly GoldMeasure[] = ['goldScore', 'winRate', 'klPerSequence', 'distinct', 'length', 'steps'];
+const GOLD_MEASURES: readonly GoldMeasure[] = ['goldScore', 'winRate', 'blindWinRate', 'grammatical', 'repeats', 'rmScore', 'klPerSequence', 'distinct', 'length', 'steps'];
 
 /** While no pair is on screen, look again this often. */
 const WAIT_FOR_PAIR_MS = 100;
@@ -38,6 +40,10 @@ export class Autopilot {
   given = $state(0);
   problem = $state<string | null>(null);
   latest = $state.raw<GoldEvent | null>(null);
+  /** What the gold judge of the latest evaluation saw (the annotator setting when it arrived). */
+  judge = $state<GoldKind | null>(null);
+  /** Reward hacking the worker saw in the latest evaluation, one sentence each (none before one). */
+  readonly alarms: readonly HackingAlarm[] = $derived(this.latest?.alarms ?? []);
   /** One row per gold evaluation, a column per measure and model (goldColumn). */
   readonly gold = new Series([EVALUATION_COLUMN]);
   /** The models the gold series has results for ('base' first), in order of first appearance. */
@@ -100,6 +106,7 @@ export class Autopilot {
 
   receiveGold(event: GoldEvent): void {
     this.latest = event;
+    this.judge = this.annotator().gold;
     const row: Record<string, number> = { [EVALUATION_COLUMN]: this.gold.length + 1 };
     for (const r of event.results) for (const m of GOLD_MEASURES) row[goldColumn(m, r.method)] = r[m];
     this.gold.pushRecord(row);
@@ -111,6 +118,7 @@ export class Autopilot {
   clearGold(): void {
     this.gold.clear();
     this.latest = null;
+    this.judge = null;
     this.goldModels = [];
   }
 
