@@ -3,7 +3,8 @@ import {
   ADJECTIVES, be, conjunctions, FIRST_SENTENCE_KINDS, generateCorpus, intensifiers, MAX_REVIEW_TOKENS,
   SENTENCE_KINDS, splitTokens, TOPICS, type Part, type Sentiment,
 } from '../../src/lib/data/corpus';
-import { checkCompletion, checkReview, EOS_TOKEN, repeatedWords } from '../../src/lib/data/grammar';
+import { checkCompletion, checkReview, repeatedWords } from '../../src/lib/data/grammar';
+import { EOS_TOKEN } from '../../src/lib/data/tokenizer';
 import { Rng } from '../../src/lib/math/rng';
 
 const check = (text: string, ended = true) => checkReview(splitTokens(text), ended);

@@ -65,7 +65,8 @@ export const ARTICLE_INTENSIFIERS = ['', '', '', '', '', 'very ', 'really '];
 /** Conjunctions of the two-aspect sentence: "and" when both halves share a sentiment, else a contrast. */
 export const SAME_CONJ = [' and ', ', and '];
 export const DIFF_CONJ = [' but ', ', but ', ' yet '];
-const MOOD_LIST: readonly Sentiment[] = ['pos', 'neg', 'neu'];
+/** Every sentiment, once. */
+export const SENTIMENTS: readonly Sentiment[] = ['pos', 'neg', 'neu'];
 /** Chance that the second half of a two-aspect sentence keeps the review's sentiment. */
 const SAME_HALF = 0.7;
 
@@ -82,11 +83,6 @@ const WORD_RE = /[a-z']+|[.,]/g;
 /** Words and punctuation marks of a text, in order. */
 export function splitTokens(text: string): string[] {
   return text.toLowerCase().match(WORD_RE) ?? [];
-}
-
-/** Tokens joined back into text: a space between words, none before punctuation. */
-export function joinTokens(tokens: readonly string[]): string {
-  return tokens.join(' ').replace(/ ([.,])/g, '$1');
 }
 
 /** Every word and punctuation mark the generator can write, sorted: the closed vocabulary. */
@@ -190,7 +186,7 @@ function sentence(rng: Rng, topic: string, s: Sentiment, first: boolean): string
   let s2 = s;
   let conj = '';
   if (template.secondHalf) {
-    s2 = rng.next() < SAME_HALF ? s : rng.pick(MOOD_LIST);
+    s2 = rng.next() < SAME_HALF ? s : rng.pick(SENTIMENTS);
     conj = rng.pick(conjunctions(s, s2));
   }
   let text = '';

@@ -6,10 +6,11 @@
 // It is a small backtracking parser over the sentences, which split at "." (no template writes one
 // inside a sentence), with the topic and sentiment as the only state carried between them.
 import {
-  ADJECTIVES, be, conjunctions, FIRST_SENTENCE_KINDS, intensifiers, MAX_REVIEW_TOKENS, MOODS, SENTENCE_COUNTS,
+  ADJECTIVES, be, conjunctions, FIRST_SENTENCE_KINDS, intensifiers, MAX_REVIEW_TOKENS, SENTENCE_COUNTS, SENTIMENTS,
   SENTENCE_KINDS, splitTokens, TOPICS, type AspectRef, type Part, type Sentiment, type Template,
 } from './corpus';
-import { isTruncated } from './tokenizer';
+import { EOS_TOKEN, isTruncated } from './tokenizer';
+
 
 export type GrammarVerdict =
   | { ok: true }
@@ -23,8 +24,6 @@ export type GrammarVerdict =
       expected: readonly string[];
     };
 
-export const EOS_TOKEN = '<eos>';
-const SENTIMENTS: readonly Sentiment[] = [...new Set(MOODS)];
 const MAX_SENTENCES = Math.max(...SENTENCE_COUNTS);
 const SENTIMENT_NAMES: Readonly<Record<Sentiment, string>> = { pos: 'positive', neg: 'negative', neu: 'neutral' };
 

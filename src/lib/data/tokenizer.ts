@@ -8,6 +8,8 @@ export const PAD_ID = 0;
 export const EOS_ID = 1;
 const PAD = '<pad>';
 const EOS = '<eos>';
+/** The end token's text, as the grammar check names it. */
+export const EOS_TOKEN = EOS;
 /** Ends the text of a completion that hit the token budget without EOS. */
 export const TRUNCATED_MARK = ' …';
 
