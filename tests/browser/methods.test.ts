@@ -174,14 +174,22 @@ describe('methods', () => {
       const [first, ...others] = row.methods;
       const broken = { ...row, base: 'great staff . the', baseBrokenAt: 2, methods: [{ ...first, text: 'very good …', brokenAt: 2 }, ...others.map((m) => ({ ...m, brokenAt: null }))] };
       const alarm = { method: 'grpo' as const, message: 'RM score 0.10 → 1.40 (+1.30 over the base model) while the grammatical share fell from 0.97 to 0.61' };
-      await worker.evaluate(([r, g]) => {
-        self.postMessage({ type: 'strip', rows: [r] });
-        self.postMessage(g);
-      }, [broken, { ...gold!, alarms: [alarm] }] as const);
-      await expect.poll(() => alarms.allTextContents()).toEqual([`GRPO may be hacking the reward model: ${alarm.message}.`]);
+      // The worker may still post a strip of its own from a job that was in flight when autopilot
+      // stopped, so each poll posts the known messages again and reads the page right after.
+      const postKnown = () =>
+        worker.evaluate(([r, g]) => {
+          self.postMessage({ type: 'strip', rows: [r] });
+          self.postMessage(g);
+        }, [broken, { ...gold!, alarms: [alarm] }] as const);
+      const afterPosting = async <T>(read: () => Promise<T>): Promise<T> => {
+        await postKnown();
+        await page.waitForTimeout(100);
+        return read();
+      };
+      await expect.poll(() => afterPosting(() => alarms.allTextContents())).toEqual([`GRPO may be hacking the reward model: ${alarm.message}.`]);
       const want: Record<string, ShownMark> = { base: { at: '2', mark: '.', end: false }, [first.method]: { at: '2', mark: '✗', end: true } };
       for (const m of others) want[m.method] = { at: '', mark: null, end: false };
-      await expect.poll(() => stripMarks(page)).toEqual([want]);
+      await expect.poll(() => afterPosting(() => stripMarks(page))).toEqual([want]);
       expect(errors).toEqual([]);
     } finally {
       await close();
