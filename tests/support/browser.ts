@@ -11,7 +11,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const DIST = join(ROOT, 'dist');
+/** The built page; RLHF_DIST names another build folder, so that two builds at once do not collide. */
+export const DIST = resolve(ROOT, process.env.RLHF_DIST ?? 'dist');
 
 /** Flags measured in reference/browser-facts.md; --enable-unsafe-webgpu gives the software adapter. */
 export const CHROMIUM_ARGS = [
@@ -31,7 +32,7 @@ export const PHONE = { width: 390, height: 844 };
 export async function ensureBuilt(): Promise<void> {
   if (existsSync(join(DIST, 'index.html'))) return;
   const { build } = await import('vite');
-  await build({ root: ROOT, logLevel: 'warn' });
+  await build({ root: ROOT, logLevel: 'warn', build: { outDir: DIST } });
 }
 
 const MIME: Record<string, string> = {
