@@ -4,6 +4,7 @@
 import { mount } from 'svelte';
 import { parseRunConfig } from './lib/config/url';
 import App from './ui/App.svelte';
+import { Lecture } from './ui/state/lecture.svelte';
 import { Playground } from './ui/state/playground.svelte';
 import { WorkerClient } from './ui/worker-client';
 import './ui/global.css';
@@ -15,5 +16,7 @@ if (!target) throw new Error('index.html lacks <div id="app">');
 const modelUrl = new URL('models/base/', document.baseURI).href;
 const setup = parseRunConfig(location.search);
 const playground = new Playground(() => new WorkerClient(), setup, modelUrl);
-mount(App, { target, props: { playground } });
-void playground.start();
+const lecture = new Lecture(playground, location.search);
+mount(App, { target, props: { playground, lecture } });
+// A lecture link (?autopilot=1) runs the whole loop hands-free once the first pair is on screen.
+void playground.start().then(() => lecture.startHandsFree());
