@@ -62,7 +62,7 @@ describe('GRPO trainer', () => {
       expect(Object.hasOwn(GRPO.defaults, f.key), f.key).toBe(true);
       expect(f.reason.length, f.key).toBeGreaterThan(15);
     }
-    expect(GRPO.defaults).toMatchObject({ klControl: 'adaptive', targetKl: 4.5, epsilon: 0.2, beta: 0.25, scaleRewards: 'group' });
+    expect(GRPO.defaults).toMatchObject({ klControl: 'adaptive', targetKl: 4.5, epsilon: 0.2, beta: 0.3, scaleRewards: 'group' });
     for (const c of GRPO.charts) for (const k of c.keys) expect(GROUP_METRICS, k).toContain(k);
   });
 });
