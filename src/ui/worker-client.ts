@@ -105,7 +105,8 @@ export class WorkerClient {
       case 'methodsSet':
       case 'demonstrationsSet':
       case 'annotatorSet':
-      case 'annotation': {
+      case 'annotation':
+      case 'blindPair': {
         const p = this.pending.get(message.requestId);
         if (!p) return; // a reply to a request nobody waits for any more
         this.pending.delete(message.requestId);

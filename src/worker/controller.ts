@@ -3,7 +3,7 @@
 // the loop below runs one at a time, yielding to the message loop between jobs. A job is at most
 // about one RL iteration long, so Pause, a label or a new setting takes effect within one
 // iteration, and tfjs work never interleaves. Jobs are picked by priority each time round:
-//   init > reset > keep the pair buffer full > label edits > base samples > gold evaluation
+//   init > reset > keep the pair buffer full > label edits > base samples > blind pairs > gold evaluation
 //   > sample strip > then new labels, online iterations, offline steps and refit slices take turns.
 // All the state of one run lives in one Loop object, made anew by init, so nothing of an old run
 // is left behind.
@@ -22,6 +22,7 @@ import {
   ANNOTATOR_PRESET_NAMES,
   assertNever,
   PROTOCOL_VERSION,
+  type DrawBlindPairRequest,
   type EditLabelsRequest,
   type FromWorker,
   type InitRequest,
@@ -87,6 +88,7 @@ export type RunLike = Pick<
   | 'settings'
   | 'tokenizer'
   | 'setDemonstrations'
+  | 'blindPair'
 >;
 
 /** What the controller needs of the worker's session (src/worker/session.ts). */
@@ -123,6 +125,8 @@ export class Loop {
   resets: { requestId: number; method?: MethodName }[] = [];
   labelOps: LabelOp[] = [];
   samples: SampleRequest[] = [];
+  /** Blind-evaluation pairs asked for, answered in order. */
+  blindPairs: DrawBlindPairRequest[] = [];
   /** Step requests waiting, and the online methods still to step for them. */
   steps: number[] = [];
   stepQueue: MethodName[] = [];
@@ -328,6 +332,13 @@ export class Controller {
         this.post({ type: 'annotation', requestId: message.requestId, choice });
         break;
       }
+      case 'drawBlindPair': {
+        const run = this.requireRun();
+        if (!(message.method in METHODS)) throw new Error(`unknown method "${String(message.method)}"`);
+        if ((run.trainer(message.method)?.steps ?? 0) === 0) throw new Error(`${METHODS[message.method].title} has not trained yet: train it, then compare it blind`);
+        loop.blindPairs.push(message);
+        break;
+      }
       default:
         assertNever(message);
     }
@@ -413,6 +424,7 @@ export class Controller {
     if (!loop.pairsFailed && loop.outstanding.size < pairBuffer(session)) return () => this.makePair(run);
     if (loop.labelOps.length > 0 && loop.labelOps[0].kind === 'edit') return () => this.edit(run);
     if (loop.samples.length > 0) return () => this.sample(run, loop.samples.shift()!);
+    if (loop.blindPairs.length > 0) return () => this.blindPair(run, loop.blindPairs.shift()!);
     const online = run.enabled.filter((m) => METHODS[m].kind === 'online');
     const training = (loop.running && online.length > 0) || loop.stepQueue.length > 0;
     if (loop.annotator && this.goldDue(run)) return () => this.gold(run);
@@ -605,6 +617,15 @@ export class Controller {
     try {
       const completions = await run.sampleBase(request.prompts, request.temperature);
       this.post({ type: 'samples', requestId: request.requestId, prompts: request.prompts, completions });
+    } catch (e) {
+      this.post({ type: 'error', requestId: request.requestId, message: errorText(e) });
+    }
+  }
+
+  private async blindPair(run: RunLike, request: DrawBlindPairRequest): Promise<void> {
+    try {
+      const draft = await run.blindPair(request.method);
+      this.post({ type: 'blindPair', requestId: request.requestId, ...draft });
     } catch (e) {
       this.post({ type: 'error', requestId: request.requestId, message: errorText(e) });
     }

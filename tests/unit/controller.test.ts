@@ -11,7 +11,7 @@ import { METHODS, type MethodName } from '../../src/lib/rl/methods/registry';
 import type { StepResult, Trainer } from '../../src/lib/rl/methods/types';
 import type { Label } from '../../src/lib/rl/preferences';
 import type { RefitJob } from '../../src/lib/rl/refit';
-import { defaultMethodConfigs, runSettings, type Evaluation, type PairDraft } from '../../src/lib/rl/run';
+import { defaultMethodConfigs, runSettings, type BlindDraft, type Evaluation, type PairDraft } from '../../src/lib/rl/run';
 import { Controller, Loop, type RunLike, type SessionLike } from '../../src/worker/controller';
 import { PROTOCOL_VERSION, type FromWorker, type ToWorker } from '../../src/lib/protocol/messages';
 
@@ -170,6 +170,10 @@ class FakeRun implements RunLike {
   async sampleBase(prompts: readonly string[]) {
     return prompts.map(() => 'fine.');
   }
+  async blindPair(method: MethodName): Promise<BlindDraft> {
+    this.calls.push(`blind ${method}`);
+    return { prompt: 'what a', left: 'great.', right: 'fine.', methodSide: 'left', method, steps: this.trainers.get(method)?.steps ?? 0, draw: 1 };
+  }
 }
 
 function setup() {
@@ -306,6 +310,18 @@ describe('controller', () => {
     await t.c.tick();
     expect(t.run.calls).toContain('dispose');
     expect(t.c.loop).toEqual(new Loop());
+  });
+
+  it('draws a blind pair only for a method that has trained, and replies with the run\'s draft', async () => {
+    const t = await ready();
+    t.send({ type: 'drawBlindPair', requestId: 20, method: 'ppo' });
+    expect(t.of('error').at(-1)).toMatchObject({ requestId: 20, message: expect.stringContaining('has not trained yet') });
+    t.send({ type: 'step', requestId: 21 });
+    await t.drain();
+    t.send({ type: 'drawBlindPair', requestId: 22, method: 'ppo' });
+    await t.drain();
+    expect(t.run.calls).toContain('blind ppo');
+    expect(t.of('blindPair')).toEqual([{ type: 'blindPair', requestId: 22, prompt: 'what a', left: 'great.', right: 'fine.', methodSide: 'left', method: 'ppo', steps: 1, draw: 1 }]);
   });
 
   it('refuses a step with no online method ticked, and a protocol from another version', async () => {

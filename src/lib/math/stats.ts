@@ -209,3 +209,32 @@ export function sigmoid(x: number): number {
 export function btProbability(rA: number, rB: number): number {
   return sigmoid(rA - rB);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Confidence interval of a proportion
+
+/** z of a two-sided 95 % normal interval. */
+export const Z_95 = 1.959963984540054;
+
+export interface Interval {
+  low: number;
+  high: number;
+}
+
+/**
+ * Wilson score interval (Wilson 1927) of a proportion: `successes` of `n` trials, successes may be
+ * fractional (a tie counted as half a win, as InstructGPT's win rates do). Unlike p +- z sqrt(p(1-p)/n)
+ * it stays inside [0, 1] and is not zero-width at 0 or n successes, which matters with the 10-30
+ * answers a student gives:
+ *   centre = (p + z^2 / 2n) / (1 + z^2 / n),  half = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / 4n^2).
+ */
+export function wilsonInterval(successes: number, n: number, z = Z_95): Interval {
+  if (!(n > 0)) throw new RangeError(`wilsonInterval needs n > 0 trials, got ${n}`);
+  if (!(successes >= 0 && successes <= n)) throw new RangeError(`wilsonInterval: successes must be in [0, ${n}], got ${successes}`);
+  const p = successes / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / denom;
+  const half = (z / denom) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}

@@ -22,7 +22,7 @@ import type { PresetSpec } from '../rl/annotators';
 import type { Label } from '../rl/preferences';
 import type { Demonstration } from '../rl/sft';
 import type { HackingAlarm } from '../rl/alarms';
-import type { Evaluation, LabelEdit, PairDraft, RewardFit, StripRow, Verdict } from '../rl/run';
+import type { BlindDraft, Evaluation, LabelEdit, PairDraft, RewardFit, StripRow, Verdict } from '../rl/run';
 
 export type { Choice, Label, LabelSource } from '../rl/preferences';
 export type { Demonstration } from '../rl/sft';
@@ -32,7 +32,7 @@ export { ANNOTATOR_PRESET_NAMES, BACKEND_NAMES } from '../config/run';
 export type { AnnotatorPreset, TieRule } from '../rl/annotators';
 export type { MethodName } from '../rl/methods/registry';
 export type { ChartSpec, MethodDescriptor, MethodKind, RolloutSample } from '../rl/methods/types';
-export type { LabelEdit, StripRow, Verdict } from '../rl/run';
+export type { BlindDraft, LabelEdit, StripRow, Verdict } from '../rl/run';
 export type { HackingAlarm } from '../rl/alarms';
 
 /** Bumped whenever a message changes shape; the worker refuses an `init` from another version. */
@@ -246,7 +246,15 @@ export interface AnnotateRequest {
   b: string;
 }
 
+/** A blind-evaluation pair: the base model and `method` complete one prompt, on seeded random sides (Run.blindPair). */
+export interface DrawBlindPairRequest {
+  type: 'drawBlindPair';
+  requestId: number;
+  method: MethodName;
+}
+
 export type ToWorker =
+  | DrawBlindPairRequest
   | InitRequest
   | SampleRequest
   | SetPromptRequest
@@ -370,6 +378,12 @@ export interface AnnotationReply {
   choice: 'A' | 'B' | 'tie';
 }
 
+/** The blind pair: both completions and, for the page's state only (never the DOM before an answer), which side is the method's. */
+export interface BlindPairReply extends BlindDraft {
+  type: 'blindPair';
+  requestId: number;
+}
+
 /** A failure; `requestId` names the request that failed, absent for a failure of the worker itself. */
 export interface ErrorReply {
   type: 'error';
@@ -378,6 +392,7 @@ export interface ErrorReply {
 }
 
 export type WorkerReply =
+  | BlindPairReply
   | ReadyReply
   | SamplesReply
   | PromptSetReply
@@ -523,6 +538,7 @@ export interface ReplyTo {
   setDemonstrations: DemonstrationsSetReply;
   setAnnotator: AnnotatorSetReply;
   annotate: AnnotationReply;
+  drawBlindPair: BlindPairReply;
 }
 
 export type AwaitedRequest = Extract<ToWorker, { type: keyof ReplyTo }>;
@@ -543,6 +559,7 @@ export const REPLY_TYPE: { [K in keyof ReplyTo]: ReplyTo[K]['type'] } = {
   setDemonstrations: 'demonstrationsSet',
   setAnnotator: 'annotatorSet',
   annotate: 'annotation',
+  drawBlindPair: 'blindPair',
 };
 
 /** Compile-time exhaustiveness: a switch that handles every case leaves `value` with type never. */

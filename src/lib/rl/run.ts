@@ -136,6 +136,20 @@ export interface Evaluation {
   completions: string[];
 }
 
+/** A blind comparison (blind.ts): the base model's and a method's completion of one prompt, and which side each is on. */
+export interface BlindDraft {
+  prompt: string;
+  left: string;
+  right: string;
+  /** The side of the method's completion; the other is the base model's. */
+  methodSide: 'left' | 'right';
+  method: MethodName;
+  /** The method's steps when it wrote its completion. */
+  steps: number;
+  /** Draws made in this run so far, this one included (each has its own seeded stream). */
+  draw: number;
+}
+
 /** One prompt of the sample strip: the base model and each method, scored by the reward model. */
 export interface StripRow {
   prompt: string;
@@ -179,6 +193,8 @@ export class Run {
   private readonly baseCache = new Map<string, string[]>();
   private refits = 0;
   private labelsSinceRefit = 0;
+  /** Blind pairs drawn (each draw has its own stream). */
+  private blindDraws = 0;
   /** Bumped by every change of the labels: offline methods made before it are stale. */
   private labelVersion = 0;
   private readonly pairRng: Rng;
@@ -607,6 +623,31 @@ export class Run {
       distinct: new Set(completions).size / completions.length,
       length: mean(completions.map((c) => this.tokens(c))),
       completions,
+    };
+  }
+
+  /**
+   * A pair for blind evaluation: a prompt of the pool, one completion by the base model and one by
+   * the method (independent streams: two samples, as a person would be shown), on sides drawn at
+   * random. Draw k uses the stream "blind-k" of the run seed, so a run draws the same pairs again.
+   */
+  async blindPair(name: MethodName): Promise<BlindDraft> {
+    const trainer = this.trainer(name);
+    if (!trainer || trainer.steps === 0) throw new Error(`${METHODS[name].title} has not trained yet: train it, then compare it blind`);
+    this.blindDraws += 1;
+    const rng = this.rng.fork(`blind-${this.blindDraws}`);
+    const prompt = rng.pick(this.promptPool);
+    const [base] = await sampleTexts(this.base, this.tokenizer, [prompt], rng.fork('base'));
+    const [text] = await trainer.complete([prompt], rng.fork('method'));
+    const methodSide = rng.next() < 0.5 ? 'left' : 'right';
+    return {
+      prompt,
+      left: methodSide === 'left' ? text : base,
+      right: methodSide === 'left' ? base : text,
+      methodSide,
+      method: name,
+      steps: trainer.steps,
+      draw: this.blindDraws,
     };
   }
 
