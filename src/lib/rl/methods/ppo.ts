@@ -18,11 +18,13 @@ export const PPO = defineMethod<PpoConfig>({
     { kind: 'choice', key: 'klControl', label: 'KL control', choices: ['adaptive', 'fixed'], reason: 'adaptive steers beta toward the target KL (Ziegler et al. 2019); it kept twice the diversity of a fixed beta in prototype2' },
     { kind: 'number', key: 'targetKl', label: 'target KL (nats per sequence)', rule: real(0.1, 50, 0.1), reason: 'the adaptive controller aims here; 4.5 nats keeps the text fluent while the reward climbs' },
     { kind: 'number', key: 'initKlCoef', label: 'KL coefficient beta', rule: real(0, 2, 0.005), reason: "beta at the start, and always when fixed: prototype2's 0.05 (InstructGPT used 0.02 on far larger models)" },
+    { kind: 'number', key: 'klStop', label: 'KL guard limit (nats per sequence)', rule: real(0.5, 500, 0.5), reason: 'training stops when the mean KL of the last 3 iterations passes this: 12 is about 3x the target, a run that has escaped its KL control (prototype2 reached 6-8 nats without control); raise it to watch a collapse go on' },
     { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "prototype2's Adam rate for policy and critic" },
     { kind: 'number', key: 'clipRange', label: 'clip range', rule: real(0.01, 1, 0.01), reason: 'Schulman et al. 2017 and TRL: the ratio is clipped to [0.8, 1.2]' },
     { kind: 'number', key: 'rolloutsPerIteration', label: 'rollouts per iteration', rule: int(2, 256), reason: "prototype2's 64: enough for a stable advantage estimate, under a second on WASM" },
     { kind: 'number', key: 'epochs', label: 'epochs per iteration', rule: int(1, 8), reason: "2 passes over each batch (TRL's default is 4; 4 cost 1.7x for +0.005 win here)" },
     { kind: 'number', key: 'temperature', label: 'sampling temperature', rule: real(0.1, 3, 0.05), reason: "1 samples the policy's own distribution, as PPO's ratio assumes" },
+    { kind: 'number', key: 'truncationPenalty', label: 'truncation penalty', rule: real(0, 5, 0.1), reason: 'the prototype: a completion without EOS scores 1 less, which stops the policy from never ending its sentences (99 % finish)' },
   ],
   charts: [
     { title: 'Reward', keys: ['objective/scores', 'objective/rlhf_reward'], explain: 'objective/scores is the reward model\'s mean score of the rollouts; objective/rlhf_reward subtracts the KL penalty: what PPO maximises.' },
@@ -46,6 +48,7 @@ export const PPO = defineMethod<PpoConfig>({
         return { metrics: { ...r.metrics }, samples: r.samples, stopReason: r.stopReason };
       },
       complete: (prompts, rng) => sampleTexts(ppo.policy, ctx.tokenizer, prompts, rng),
+      explain: (prompt, completion) => ppo.explain(prompt, completion),
       configure: (patch) => ppo.updateConfig(patchConfig(ppo.config, patch)),
       dispose: () => ppo.dispose(),
     };
