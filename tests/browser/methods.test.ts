@@ -190,6 +190,12 @@ describe('methods', () => {
       const want: Record<string, ShownMark> = { base: { at: '2', mark: '.', end: false }, [first.method]: { at: '2', mark: '✗', end: true } };
       for (const m of others) want[m.method] = { at: '', mark: null, end: false };
       await expect.poll(() => afterPosting(() => stripMarks(page))).toEqual([want]);
+
+      // Another gold judge with autopilot off: the curves and the table of the old one go at once.
+      expect(await chartPoints(page, 'gold-score')).toBeGreaterThan(0);
+      await judge.selectOption('blind');
+      const goldLeft = () => page.evaluate(() => Number(document.querySelector('[data-chart="gold-score"]')?.getAttribute('data-points') ?? 0) + document.querySelectorAll('table[aria-label="Gold results"] tbody tr').length);
+      await expect.poll(goldLeft).toBe(0);
       expect(errors).toEqual([]);
     } finally {
       await close();

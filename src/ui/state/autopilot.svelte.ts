@@ -39,9 +39,13 @@ export class Autopilot {
   /** Labels autopilot has given since it was turned on. */
   given = $state(0);
   problem = $state<string | null>(null);
+  /** Why autopilot paused itself: training stopped on its own (the KL guard, a rollback); null until then. */
+  pausedBecause = $state<string | null>(null);
   latest = $state.raw<GoldEvent | null>(null);
   /** What the gold judge of the latest evaluation saw (the annotator setting when it arrived). */
   judge = $state<GoldKind | null>(null);
+  /** The annotator whose hidden preference and judge the gold curves measured (null: none yet). */
+  private judgedBy: Pick<AnnotatorSettings, 'preset' | 'word' | 'gold'> | null = null;
   /** Reward hacking the worker saw in the latest evaluation, one sentence each (none before one). */
   readonly alarms: readonly HackingAlarm[] = $derived(this.latest?.alarms ?? []);
   /** One row per gold evaluation, a column per measure and model (goldColumn). */
@@ -75,6 +79,7 @@ export class Autopilot {
       return;
     }
     this.problem = null;
+    this.pausedBecause = null;
     this.on = true;
     this.given = 0;
     this.trained = false;
@@ -92,9 +97,28 @@ export class Autopilot {
     }
   }
 
-  /** A new annotator while on: old gold values measured another preference, so they go. */
-  async annotatorChanged(): Promise<void> {
+  /**
+   * Training stopped on its own (`reason`: the KL guard fired, a step was rolled back): labelling
+   * on would only pile up labels for a policy that no longer trains, so autopilot pauses and says
+   * why; a new start presses Train again after its next label.
+   */
+  async trainingStopped(reason: string): Promise<void> {
     if (!this.on) return;
+    const remedy = /KL guard/.test(reason) ? " Raise the method's KL guard limit or its beta (its settings), or Reset it;" : '';
+    this.pausedBecause = `Autopilot paused because training stopped: ${reason}.${remedy} Start autopilot again to go on.`;
+    await this.stop();
+  }
+
+  /**
+   * A new annotator: gold values measured with another preference or judge go, on or off (off, the
+   * next start would otherwise draw the new judge's points on the old judge's curves).
+   */
+  async annotatorChanged(): Promise<void> {
+    if (!this.on) {
+      const a = this.annotator();
+      if (this.judgedBy !== null && (a.preset !== this.judgedBy.preset || a.word !== this.judgedBy.word || a.gold !== this.judgedBy.gold)) this.clearGold();
+      return;
+    }
     this.clearGold();
     try {
       await this.app.client?.request('setAnnotator', { annotator: this.annotator() });
@@ -107,6 +131,8 @@ export class Autopilot {
   receiveGold(event: GoldEvent): void {
     this.latest = event;
     this.judge = this.annotator().gold;
+    const { preset, word, gold } = this.annotator();
+    this.judgedBy = { preset, word, gold };
     const row: Record<string, number> = { [EVALUATION_COLUMN]: this.gold.length + 1 };
     for (const r of event.results) for (const m of GOLD_MEASURES) row[goldColumn(m, r.method)] = r[m];
     this.gold.pushRecord(row);
@@ -119,6 +145,7 @@ export class Autopilot {
     this.gold.clear();
     this.latest = null;
     this.judge = null;
+    this.judgedBy = null;
     this.goldModels = [];
   }
 
