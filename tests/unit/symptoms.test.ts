@@ -2,7 +2,7 @@
 // with the live numbers in its sentence, and stays quiet on honest progress and on noise below
 // its threshold; the rollout metrics of PPO and of the group methods read into one shape.
 import { describe, expect, it } from 'vitest';
-import { hackingPreset, HACKING_PRESETS } from '../../src/lib/rl/hacking-presets';
+import { hackingPreset, HACKING_PRESETS } from '../../src/lib/config/hacking';
 import {
   DISTINCT_KEEP,
   GOLD_FALL,
