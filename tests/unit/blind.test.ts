@@ -1,4 +1,4 @@
-// Blind evaluation's maths and draws (src/lib/rl/blind.ts, wilsonInterval in src/lib/math/stats.ts,
+// Blind evaluation's maths and draws (src/lib/math/blind.ts, wilsonInterval in src/lib/math/stats.ts,
 // Run.blindPair): the Wilson interval against published values, the repeat schedule (one seeded
 // slot per block of five from the second block on, a seeded pick and swap), the win-rate and
 // self-agreement tallies, and the run's blind pairs (base and method on seeded sides, the same
@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { wilsonInterval } from '../../src/lib/math/stats';
-import { isRepeatSlot, REPEAT_BLOCK, repeatPlan, selfAgreement, verdictFor, winTally, type BlindOutcome } from '../../src/lib/rl/blind';
+import { isRepeatSlot, REPEAT_BLOCK, REPEAT_MIN_GAP, repeatCandidates, repeatPlan, selfAgreement, verdictFor, winTally, type BlindOutcome } from '../../src/lib/math/blind';
 import { disposeParams } from '../../src/lib/model/params';
 import { smallRun, smallSettings, tok } from '../support/run';
 import { smallWordGpt } from '../support/tiny';
@@ -151,5 +151,24 @@ describe('Run.blindPair', () => {
       run.dispose();
     }
     expect(draws[0]).toEqual(draws[1]);
+  });
+});
+
+describe('repeatCandidates', () => {
+  it('first showings of the method, not repeated yet, and not the last REPEAT_MIN_GAP answers', () => {
+    const answers = [
+      outcome('a', 'left', 'left'),
+      outcome('b', 'right', 'left'),
+      outcome('c', 'left', 'tie', null, 'grpo'),
+      outcome('d', 'right', 'right'),
+      outcome('r', 'left', 'left', 'b'),
+      outcome('e', 'left', 'right'),
+      outcome('f', 'left', 'right'),
+    ];
+    expect(REPEAT_MIN_GAP).toBe(2);
+    // b was repeated; c is another method; e and f are the last two answers
+    expect(repeatCandidates(answers, 'ppo').map((x) => x.id)).toEqual(['a', 'd']);
+    expect(repeatCandidates(answers, 'grpo').map((x) => x.id)).toEqual(['c']);
+    expect(repeatCandidates(answers.slice(0, 2), 'ppo')).toEqual([]);
   });
 });

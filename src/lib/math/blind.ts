@@ -6,8 +6,8 @@
 // InstructGPT's 73-77 % agreement between labellers ("the signal from annotators may be unstable").
 // Pure functions on plain data: the page's state (src/ui/state/blind.svelte.ts) keeps the answers,
 // the worker draws the pairs (Run.blindPair). Every draw is seeded from the run seed.
-import { hashSeed, Rng } from '../math/rng';
-import { wilsonInterval, type Interval } from '../math/stats';
+import { hashSeed, Rng } from './rng';
+import { wilsonInterval, type Interval } from './stats';
 
 /** One repeat in every block of this many pairs, from the second block on (about 1 pair in 5 comes back). */
 export const REPEAT_BLOCK = 5;
@@ -44,6 +44,18 @@ export function repeatPlan(seed: number, n: number, candidates: number): RepeatP
   if (!isRepeatSlot(seed, n) || candidates <= 0) return null;
   const rng = new Rng(hashSeed(seed, `blind-repeat-${n}`));
   return { pick: rng.int(candidates), swap: rng.next() < 0.5 };
+}
+
+/** The last this many answers are never brought back: the last one's reveal is still on screen, and memory is fresh. */
+export const REPEAT_MIN_GAP = 2;
+
+/**
+ * The answers a repeat may bring back, oldest first: first showings of `method` not repeated yet
+ * and not among the last REPEAT_MIN_GAP answers.
+ */
+export function repeatCandidates<T extends BlindOutcome>(answers: readonly T[], method: string): T[] {
+  const repeated = new Set(answers.map((a) => a.repeatOf));
+  return answers.filter((a, i) => a.method === method && a.repeatOf === null && !repeated.has(a.id) && i < answers.length - REPEAT_MIN_GAP);
 }
 
 /** One answer, reduced to what the tallies need: the model on each side and the choice. */
