@@ -3,10 +3,12 @@
 // driving Debian Chromium against the built page).
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { mathmlPlugin } from './src/scripts/mathml-plugin.js';
+import { FORMULAS } from './src/ui/how-formulas.js';
 
 export default defineConfig({
   base: './', // relative asset URLs: dist/ works from any sub-path of any static host
-  plugins: [svelte({ configFile: false })],
+  plugins: [svelte({ configFile: false }), mathmlPlugin(FORMULAS)], // How it works: TeX rendered to MathML at build time
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 1500 },
   test: {
