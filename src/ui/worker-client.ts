@@ -132,6 +132,7 @@ export class WorkerClient {
       case 'methodConfig':
       case 'strip':
       case 'gold':
+      case 'plane':
       case 'rolledBack':
       case 'warning':
         this.onEvent(message);

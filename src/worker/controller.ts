@@ -13,7 +13,8 @@ import type { Rng } from '../lib/math/rng';
 import { generatePrompts } from '../lib/data/corpus';
 import { hackingAlarms } from '../lib/rl/alarms';
 import { PRESETS, SimulatedAnnotator } from '../lib/rl/annotators';
-import { METHODS, type MethodName } from '../lib/rl/methods/registry';
+import { METHODS, METHOD_NAMES, type MethodName } from '../lib/rl/methods/registry';
+import { mergePlane, PLANE_NS, type PlaneAxis, type PlanePoint } from '../lib/rl/plane';
 import { RolledBackError } from '../lib/rl/methods/types';
 import { fromTrlJsonl, toTrlJsonl, type Label } from '../lib/rl/preferences';
 import type { RefitJob } from '../lib/rl/refit';
@@ -25,6 +26,7 @@ import {
   type DrawBlindPairRequest,
   type EditLabelsRequest,
   type FromWorker,
+  type GoldResult,
   type InitRequest,
   type LabelRequest,
   type MethodInfo,
@@ -47,6 +49,8 @@ const GOLD_PROMPT_SEED = 99;
 export const STRIP_PROMPTS = ['the pizza was', 'the hotel was', 'what a', 'we loved'];
 /** While training, the strip is refreshed at most this often. */
 const STRIP_INTERVAL_MS = 2000;
+/** The reward-KL plane is measured again at most this often (best-of-N re-scores 64 x 64 candidates, ~0.5 s on WASM). */
+export const PLANE_INTERVAL_MS = 5000;
 /** A slice of background refit: short enough that a click waits for at most this much. */
 const REFIT_SLICE_MS = 250;
 /** Labels learned in one job: each takes RewardSettings.incrementalSteps steps (~0.1 s each on WASM). */
@@ -89,6 +93,9 @@ export type RunLike = Pick<
   | 'tokenizer'
   | 'setDemonstrations'
   | 'blindPair'
+  | 'measure'
+  | 'bestOfNCandidates'
+  | 'bestOfNSweep'
 >;
 
 /** What the controller needs of the worker's session (src/worker/session.ts). */
@@ -108,8 +115,8 @@ export type OpenSession = (init: InitRequest) => Promise<SessionLike>;
 type Job = () => Promise<void>;
 
 /** Work that takes turns once the urgent jobs are done. */
-type Turn = 'labels' | 'online' | 'offline' | 'refit';
-const TURNS: readonly Turn[] = ['labels', 'online', 'offline', 'refit'];
+type Turn = 'labels' | 'online' | 'offline' | 'refit' | 'plane';
+const TURNS: readonly Turn[] = ['labels', 'online', 'offline', 'refit', 'plane'];
 
 /** Labels and edits, kept in one queue so they apply in the order the page sent them. */
 type LabelOp = { kind: 'label'; request: LabelRequest } | { kind: 'edit'; request: EditLabelsRequest };
@@ -155,6 +162,15 @@ export class Loop {
   stripShown = 0;
   stripAt = 0;
   rewardReports = 0;
+  /** The reward-KL plane ("Is RL necessary?"): its points so far, and their axis (null: none posted yet). */
+  plane: PlanePoint[] = [];
+  planeAxis: PlaneAxis | null = null;
+  /** What the plane last measured (axis, gold evaluations, reward-model reports, steps) and when. */
+  planeKey = '';
+  planeAt = -Infinity;
+  /** The latest gold results: under autopilot the trained methods' points are these (no second evaluation). */
+  planeGold: GoldResult[] | null = null;
+  goldCount = 0;
 }
 
 /** A macrotask boundary: lets queued messages be handled (a resolved promise would not). */
@@ -321,6 +337,7 @@ export class Controller {
         const run = this.requireRun();
         loop.annotator = message.annotator ? makeAnnotator(message.annotator, run.tokenizer.vocab) : null;
         loop.goldAt = null; // a new annotator: evaluate again from the current policies
+        loop.planeGold = null; // another judge's gold (the plane's axis follows)
         this.post({ type: 'annotatorSet', requestId: message.requestId, annotator: message.annotator });
         break;
       }
@@ -437,6 +454,7 @@ export class Controller {
       online: training,
       offline: loop.offlineRuns.size > 0,
       refit: loop.refit !== null || loop.refitWanted,
+      plane: this.planeDue(run),
     };
     const start = TURNS.indexOf(loop.turn);
     for (let k = 1; k <= TURNS.length; k++) {
@@ -457,6 +475,8 @@ export class Controller {
         }
         case 'refit':
           return () => this.refitSlice(run);
+        case 'plane':
+          return () => this.planeJob(run);
       }
     }
     return null;
@@ -524,6 +544,7 @@ export class Controller {
     }
     loop.goldAt = null;
     loop.stripVersion += 1;
+    this.resetPlane(all ? null : resets.map((r) => r.method!));
     // Pairs already sent stay valid: they are comparisons like any other, only from an older policy.
     this.postRunState();
     for (const r of resets) this.post({ type: 'resetDone', requestId: r.requestId });
@@ -645,8 +666,81 @@ export class Controller {
         results.push(result);
       }
       if (annotator === loop.annotator) this.post({ type: 'gold', results, prompts: loop.goldPrompts.length, alarms: hackingAlarms(results) });
+      if (annotator === loop.annotator) [loop.planeGold, loop.goldCount] = [results, loop.goldCount + 1];
     } catch (e) {
       this.post({ type: 'warning', message: `Gold evaluation failed: ${errorText(e)}` });
+    }
+  }
+
+  /** The gold prompts, drawn once (the gold evaluation and the plane measure on the same ones). */
+  private heldOut(run: RunLike): string[] {
+    return (this.loop.goldPrompts ??= generatePrompts(GOLD_PROMPTS * 2, GOLD_PROMPT_SEED).filter((p) => run.usable(p)).slice(0, GOLD_PROMPTS));
+  }
+
+  private planeKeyOf(run: RunLike): string {
+    const loop = this.loop;
+    return `${loop.annotator ? 'gold' : 'rm'}|${loop.goldCount}|${loop.rewardReports}|${JSON.stringify(this.steps(run))}`;
+  }
+
+  /** The plane is due once there are labels, something it measures has changed, and PLANE_INTERVAL_MS have passed. */
+  private planeDue(run: RunLike): boolean {
+    const loop = this.loop;
+    return run.labelCount > 0 && performance.now() - loop.planeAt >= PLANE_INTERVAL_MS && this.planeKeyOf(run) !== loop.planeKey;
+  }
+
+  /** Reset methods leave the plane (null: every method); the page gets the plane that is left. */
+  private resetPlane(methods: MethodName[] | null): void {
+    const loop = this.loop;
+    loop.plane = methods === null ? [] : loop.plane.filter((p) => !methods.includes(p.method));
+    loop.planeGold = null;
+    loop.planeKey = '';
+    loop.planeAt = -Infinity;
+    if (loop.planeAxis !== null) this.post({ type: 'plane', axis: loop.planeAxis, prompts: loop.goldPrompts?.length ?? 0, points: loop.plane });
+  }
+
+  /**
+   * The reward-KL plane, on the gold prompts. First best-of-N's 64 candidates per prompt are drawn,
+   * one chunk per turn (so labels and iterations go on between chunks); then each measure: the
+   * best-of-N sweep over PLANE_NS re-picked by the current reward model, and each trained method's
+   * KL and score: under autopilot its latest gold result (y = gold score), else its RM score
+   * measured now. DPO and SFT count once their run has finished; best-of-N's own trainer is left
+   * out (the sweep holds every N).
+   */
+  private async planeJob(run: RunLike): Promise<void> {
+    const loop = this.loop;
+    const prompts = this.heldOut(run);
+    try {
+      if (!(await run.bestOfNCandidates(prompts, PLANE_NS[PLANE_NS.length - 1]))) return;
+      const annotator = loop.annotator;
+      const axis: PlaneAxis = annotator ? 'gold' : 'rm';
+      loop.planeKey = this.planeKeyOf(run);
+      loop.planeAt = performance.now();
+      const fresh: PlanePoint[] = (await run.bestOfNSweep(PLANE_NS, annotator)).map((s) => ({
+        method: 'best-of-n',
+        kind: 'rerank',
+        n: s.n,
+        steps: 0,
+        kl: s.kl,
+        y: annotator && s.goldScore !== null ? s.goldScore : s.rmScore,
+      }));
+      for (const name of METHOD_NAMES) {
+        const kind = METHODS[name].kind;
+        const trainer = run.trainer(name);
+        if (kind === 'rerank' || trainer === null || (kind === 'offline' && !run.finished(name))) continue;
+        if (annotator) {
+          const r = loop.planeGold?.find((g) => g.method === name);
+          if (r && (kind === 'online' || r.steps >= (trainer.totalSteps ?? 0))) fresh.push({ method: name, kind, n: null, steps: r.steps, kl: r.klPerSequence, y: r.goldScore });
+        } else {
+          const m = await run.measure(name, prompts);
+          fresh.push({ method: name, kind, n: null, steps: m.steps, kl: m.kl, y: m.rmScore });
+        }
+      }
+      if (annotator !== loop.annotator) return; // autopilot changed meanwhile: measure again on the next turn
+      if (axis !== loop.planeAxis) [loop.plane, loop.planeAxis] = [[], axis]; // another y: a new plane
+      loop.plane = mergePlane(loop.plane, fresh);
+      this.post({ type: 'plane', axis, prompts: prompts.length, points: loop.plane });
+    } catch (e) {
+      this.post({ type: 'warning', message: `The reward-KL plane could not be measured: ${errorText(e)}` });
     }
   }
 

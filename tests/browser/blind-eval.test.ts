@@ -5,7 +5,7 @@
 // answers given (ties half), computed here from the test's own record; a pair comes back at the
 // seeded repeat slot (src/lib/math/blind.ts) without a new draw, and the self-agreement follows;
 // answering works by keyboard alone (L, R, T and Enter on a focused button); the answers survive a
-// reload. Screenshots: tests/screenshots/blind-eval-desktop.png and blind-eval-phone.png.
+// reload, and forgetting them asks first. Screenshots: tests/screenshots/blind-eval-desktop.png and blind-eval-phone.png.
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
@@ -203,6 +203,15 @@ describe('blind evaluation', () => {
       const after = await region.locator('[data-metric="human-win-rate"]').evaluate((el) => ({ ...(el as HTMLElement).dataset }));
       expect(after).toEqual(data);
       await expect(region.locator('[data-metric="self-agreement"]').getAttribute('data-agreed')).resolves.toBe('1');
+
+      // 8. Forgetting asks first: "Keep them" keeps every answer, "Forget them" clears the tallies and the stored copy.
+      await region.getByRole('button', { name: 'Forget these answers…' }).click();
+      await region.getByRole('button', { name: 'Keep them' }).click();
+      await expect(region.locator('[data-metric="human-win-rate"]').getAttribute('data-wins')).resolves.toBe(data.wins);
+      await region.getByRole('button', { name: 'Forget these answers…' }).click();
+      await region.getByRole('button', { name: 'Forget them' }).click();
+      await expect(region.locator('[data-metric="human-win-rate"]').count()).resolves.toBe(0); // no method trained, no answers: nothing to report
+      await expect(page.evaluate(() => JSON.parse(localStorage.getItem('rlhf-playground/blind/v1') ?? 'null'))).resolves.toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       await close();

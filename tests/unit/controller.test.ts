@@ -13,6 +13,7 @@ import type { Label } from '../../src/lib/rl/preferences';
 import type { RefitJob } from '../../src/lib/rl/refit';
 import { defaultMethodConfigs, runSettings, type BlindDraft, type Evaluation, type PairDraft } from '../../src/lib/rl/run';
 import { Controller, Loop, type RunLike, type SessionLike } from '../../src/worker/controller';
+import { PLANE_NS } from '../../src/lib/rl/plane';
 import { PROTOCOL_VERSION, type FromWorker, type ToWorker } from '../../src/lib/protocol/messages';
 
 /** What the fake run was asked to do, in order. */
@@ -169,6 +170,21 @@ class FakeRun implements RunLike {
   }
   async sampleBase(prompts: readonly string[]) {
     return prompts.map(() => 'fine.');
+  }
+  async measure(name: MethodName) {
+    this.calls.push(`measure ${name}`);
+    return { steps: this.trainers.get(name)?.steps ?? 0, kl: 0.5, rmScore: 0.25 };
+  }
+  /** Best-of-N's candidates come in two chunks, as the real run's come in several. */
+  planeChunks = 0;
+  async bestOfNCandidates() {
+    this.calls.push('plane chunk');
+    this.planeChunks += 1;
+    return this.planeChunks >= 2;
+  }
+  async bestOfNSweep(ns: readonly number[]) {
+    this.calls.push('plane sweep');
+    return ns.map((n) => ({ n, kl: Math.log(n) - (n - 1) / n, goldScore: null, rmScore: n / 100 }));
   }
   async blindPair(method: MethodName): Promise<BlindDraft> {
     this.calls.push(`blind ${method}`);
@@ -333,5 +349,49 @@ describe('controller', () => {
     expect(t.of('warning').at(-1)).toMatchObject({ message: expect.stringContaining('Train and Step') });
     t.send({ type: 'init', version: PROTOCOL_VERSION - 1, requestId: 4, modelUrl: '/' });
     expect(t.of('error').at(-1)).toMatchObject({ requestId: 4, message: expect.stringContaining('protocol version') });
+  });
+
+  it('measures the reward-KL plane between other work: candidates a chunk per turn, then best-of-N and each method; gold under autopilot; a reset empties it', async () => {
+    const t = await ready();
+    expect(t.of('plane')).toHaveLength(0); // no label yet: nothing to measure
+    t.send(labelMessage());
+    await t.c.tick(); // the label
+    await t.c.tick(); // the strip it made due
+    await t.c.tick(); // the first chunk of candidates
+    t.send(labelMessage());
+    await t.drain();
+    // a label is learned between two chunks: the plane never holds up labelling for long
+    expect(t.run.calls.filter((c) => /^(learn|plane|measure)/.test(c))).toEqual(['learn 1', 'plane chunk', 'learn 1', 'plane chunk', 'plane sweep']);
+    const [first] = t.of('plane');
+    expect(first.axis).toBe('rm');
+    expect(first.points.map((p) => [p.method, p.n, p.y])).toEqual(PLANE_NS.map((n) => ['best-of-n', n, n / 100]));
+    expect(first.points.every((p) => p.kind === 'rerank')).toBe(true);
+
+    // PPO steps: once PLANE_INTERVAL_MS has passed the plane measures it (RM score, no annotator)
+    t.send({ type: 'step', requestId: 50 });
+    await t.drain();
+    expect(t.of('plane')).toHaveLength(1); // too soon
+    t.c.loop.planeAt = -Infinity;
+    await t.drain();
+    const second = t.of('plane').at(-1)!;
+    expect(second.points.filter((p) => p.method === 'ppo')).toEqual([{ method: 'ppo', kind: 'online', n: null, steps: 1, kl: 0.5, y: 0.25 }]);
+
+    // autopilot: the axis becomes gold, a new plane starts, PPO's point is its gold result (no second evaluation)
+    t.run.calls = [];
+    t.send({ type: 'setAnnotator', requestId: 51, annotator: { preset: 'positive', word: '', noise: 0, tieRule: 'random', gold: 'grammar' } });
+    t.c.loop.planeAt = -Infinity;
+    await t.drain();
+    const gold = t.of('gold').at(-1)!;
+    const third = t.of('plane').at(-1)!;
+    expect(third.axis).toBe('gold');
+    const ppo = gold.results.find((r) => r.method === 'ppo')!;
+    expect(third.points.filter((p) => p.method === 'ppo')).toEqual([{ method: 'ppo', kind: 'online', n: null, steps: ppo.steps, kl: ppo.klPerSequence, y: ppo.goldScore }]);
+    expect(t.run.calls.some((c) => c.startsWith('measure'))).toBe(false);
+    expect(t.c.loop.plane).toEqual(third.points);
+
+    // Reset: the page gets an empty plane at once
+    t.send({ type: 'reset', requestId: 52 });
+    await t.c.tick();
+    expect(t.of('plane').at(-1)).toEqual({ type: 'plane', axis: 'gold', prompts: expect.any(Number), points: [] });
   });
 });

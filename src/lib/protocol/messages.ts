@@ -22,6 +22,7 @@ import type { PresetSpec } from '../rl/annotators';
 import type { Label } from '../rl/preferences';
 import type { Demonstration } from '../rl/sft';
 import type { HackingAlarm } from '../rl/alarms';
+import type { PlaneAxis, PlanePoint } from '../rl/plane';
 import type { BlindDraft, Evaluation, LabelEdit, PairDraft, RewardFit, StripRow, Verdict } from '../rl/run';
 
 export type { Choice, Label, LabelSource } from '../rl/preferences';
@@ -34,6 +35,7 @@ export type { MethodName } from '../rl/methods/registry';
 export type { ChartSpec, MethodDescriptor, MethodKind, RolloutSample } from '../rl/methods/types';
 export type { BlindDraft, LabelEdit, StripRow, Verdict } from '../rl/run';
 export type { HackingAlarm } from '../rl/alarms';
+export type { PlaneAxis, PlanePoint } from '../rl/plane';
 
 /** Bumped whenever a message changes shape; the worker refuses an `init` from another version. */
 export const PROTOCOL_VERSION = 3;
@@ -494,6 +496,19 @@ export interface GoldEvent {
   alarms: HackingAlarm[];
 }
 
+/**
+ * The reward-KL plane ("Is RL necessary?"): every point so far, on the gold prompts. Online
+ * methods keep a path (one point per measure), DPO and SFT their latest point, best-of-N its
+ * latest sweep over N (PLANE_NS). The axis changes with autopilot; a new axis starts a new plane.
+ */
+export interface PlaneEvent {
+  type: 'plane';
+  axis: PlaneAxis;
+  /** Held-out prompts every point was measured on. */
+  prompts: number;
+  points: PlanePoint[];
+}
+
 /** A step hit NaN/Inf and was rolled back; the models are as before it. Training pauses. */
 export interface RolledBackEvent {
   type: 'rolledBack';
@@ -518,6 +533,7 @@ export type WorkerEvent =
   | MethodConfigEvent
   | StripEvent
   | GoldEvent
+  | PlaneEvent
   | RolledBackEvent
   | WarningEvent;
 

@@ -22,8 +22,10 @@ import type { Gpt } from '../model/gpt';
 import { disposeParams } from '../model/params';
 import { winRate, type GoldJudgement, type SimulatedAnnotator } from './annotators';
 import { klOnSamples } from './evaluation';
+import { bestOfNKl } from './best-of-n';
+import { nestedBestOfN } from './plane';
 import { completionFeatures, fitPairEnsemble, type LinearBtEnsemble } from './linear-bt';
-import { sampleTexts } from './methods/common';
+import { SAMPLE_CHUNK, sampleTexts } from './methods/common';
 import { METHODS, type MethodName } from './methods/registry';
 import type { StepResult, Trainer } from './methods/types';
 import { disagreementPair, mostDifferentPair } from './pair-selection';
@@ -199,6 +201,8 @@ export class Run {
   private labelVersion = 0;
   private readonly pairRng: Rng;
   private readonly sampleRng: Rng;
+  /** Best-of-N's candidates on the reward-KL plane, drawn chunk by chunk (bestOfNCandidates). */
+  private planeSet: { key: string; prompts: string[]; maxN: number; texts: string[]; rng: Rng; gold: WeakMap<SimulatedAnnotator, number[]> } | null = null;
 
   constructor(
     readonly base: Gpt,
@@ -668,6 +672,56 @@ export class Run {
       baseBrokenAt: brokenAt(prompt, base[i]),
       methods: names.map((method, m) => ({ method, text: texts[m][i], score: scores[(m + 1) * n + i], brokenAt: brokenAt(prompt, texts[m][i]) })),
     }));
+  }
+
+  // ---- the reward-KL plane ("is RL necessary?", plane.ts) ----
+
+  /**
+   * A method on the plane without an annotator: its KL and mean RM score on `prompts`, from the
+   * same stream `evaluate` completes them with (so both give the same completions and RM score).
+   */
+  async measure(name: MethodName, prompts: readonly string[], seedName = 'gold'): Promise<{ steps: number; kl: number; rmScore: number }> {
+    const trainer = this.trainer(name);
+    if (!trainer) throw new Error(`${METHODS[name].title} has no trainer to measure`);
+    const completions = await trainer.complete(prompts, new Rng(hashSeed(this.rng.seed, seedName)));
+    const kl = trainer.analyticKl ?? (trainer.policy ? await klOnSamples(trainer.policy, this.base, this.tokenizer, prompts, completions) : 0);
+    return { steps: trainer.steps, kl, rmScore: mean(await this.score([...prompts], completions)) };
+  }
+
+  /**
+   * Draws the next chunk (SAMPLE_CHUNK rows) of best-of-N's candidates on the plane: `maxN` base
+   * samples per prompt, from the stream "plane" of the run seed, kept for the run (the base model
+   * never changes). True once every candidate is drawn; then bestOfNSweep can run.
+   */
+  async bestOfNCandidates(prompts: readonly string[], maxN: number): Promise<boolean> {
+    const key = `${maxN}\u0000${prompts.join('\u0001')}`;
+    if (this.planeSet?.key !== key) this.planeSet = { key, prompts: [...prompts], maxN, texts: [], rng: this.rng.fork('plane'), gold: new WeakMap() };
+    const set = this.planeSet;
+    const rows = prompts.length * maxN;
+    if (set.texts.length < rows) {
+      const next = Array.from({ length: Math.min(SAMPLE_CHUNK, rows - set.texts.length) }, (_, i) => prompts[Math.floor((set.texts.length + i) / maxN)]);
+      set.texts.push(...(await sampleTexts(this.base, this.tokenizer, next, set.rng)));
+    }
+    return set.texts.length >= rows;
+  }
+
+  /**
+   * Best-of-N on the plane for each of `ns` (at most the candidates drawn per prompt): the current
+   * reward model picks among the first N candidates of each prompt (plane.ts nestedBestOfN); y is
+   * the pick's mean gold score under `annotator`, and its mean RM score. KL: log N - (N - 1)/N.
+   */
+  async bestOfNSweep(ns: readonly number[], annotator: SimulatedAnnotator | null): Promise<{ n: number; kl: number; goldScore: number | null; rmScore: number }[]> {
+    const set = this.planeSet;
+    if (!set || set.texts.length < set.prompts.length * set.maxN) throw new Error('best-of-N candidates are not drawn yet (bestOfNCandidates)');
+    const rowPrompts = set.texts.map((_, i) => set.prompts[Math.floor(i / set.maxN)]);
+    const flat = await this.score(rowPrompts, set.texts);
+    const rows = <T>(xs: readonly T[]) => set.prompts.map((_, p) => xs.slice(p * set.maxN, (p + 1) * set.maxN));
+    const scores = rows(flat);
+    const rm = nestedBestOfN(scores, scores, ns);
+    let golds = annotator ? set.gold.get(annotator) : undefined; // the texts are fixed: judged once per annotator
+    if (annotator && !golds) set.gold.set(annotator, (golds = set.texts.map((t, i) => annotator.judge(rowPrompts[i], t).gold)));
+    const gold = golds ? nestedBestOfN(scores, rows(golds), ns) : null;
+    return ns.map((n, i) => ({ n, kl: bestOfNKl(n), goldScore: gold ? gold[i] : null, rmScore: rm[i] }));
   }
 
   dispose(): void {

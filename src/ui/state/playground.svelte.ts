@@ -14,6 +14,7 @@ import {
 import { errorText } from '../errors';
 import type { WorkerClient } from '../worker-client';
 import { Autopilot } from './autopilot.svelte';
+import { PlaneState } from './plane.svelte';
 import type { AppLink } from './link';
 import { Preferences } from './preferences.svelte';
 import { RewardState } from './reward.svelte';
@@ -63,6 +64,8 @@ export class Playground implements AppLink {
   readonly reward: RewardState;
   readonly training: Training;
   readonly autopilot: Autopilot;
+  /** "Is RL necessary?": the worker's reward-KL plane and the typed demonstrations. */
+  readonly plane: PlaneState;
 
   readonly ready = $derived(this.phase === 'ready' || this.phase === 'sampling');
   readonly backendLabel = $derived(this.backend ? BACKEND_LABELS[this.backend] : this.phase === 'error' ? 'unknown' : 'choosing…');
@@ -97,6 +100,7 @@ export class Playground implements AppLink {
     this.reward = new RewardState(this);
     this.training = new Training(this, () => this.autopilot.clearGold(), () => this.reward.latest?.labels ?? 0);
     this.autopilot = new Autopilot(this, this.prefs, this.training, () => this.config.annotator, () => this.config.autopilot);
+    this.plane = new PlaneState(this);
     this.prefs.restore();
   }
 
@@ -140,6 +144,7 @@ export class Playground implements AppLink {
       return;
     }
     await this.prefs.syncWorker();
+    await this.plane.sync();
     await this.sampleAgain();
   }
 
@@ -151,6 +156,7 @@ export class Playground implements AppLink {
     this.autopilot.clearGold();
     this.training.clear();
     this.reward.clear();
+    this.plane.clear();
     this.samples = [];
     await this.start();
   }
@@ -226,6 +232,9 @@ export class Playground implements AppLink {
         break;
       case 'gold':
         this.autopilot.receiveGold(event);
+        break;
+      case 'plane':
+        this.plane.receive(event);
         break;
       case 'rolledBack':
         this.warn(event.message);
