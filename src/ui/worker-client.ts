@@ -106,6 +106,7 @@ export class WorkerClient {
       case 'demonstrationsSet':
       case 'annotatorSet':
       case 'annotation':
+      case 'rewardStepped':
       case 'blindPair': {
         const p = this.pending.get(message.requestId);
         if (!p) return; // a reply to a request nobody waits for any more

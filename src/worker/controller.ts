@@ -93,6 +93,7 @@ export type RunLike = Pick<
   | 'tokenizer'
   | 'setDemonstrations'
   | 'blindPair'
+  | 'rewardStep'
   | 'measure'
   | 'bestOfNCandidates'
   | 'bestOfNSweep'
@@ -134,6 +135,10 @@ export class Loop {
   samples: SampleRequest[] = [];
   /** Blind-evaluation pairs asked for, answered in order. */
   blindPairs: DrawBlindPairRequest[] = [];
+  /** Single reward-model steps asked for (request ids), taken in the labels' turn after the queued labels. */
+  rewardSteps: number[] = [];
+  /** The one-off annotator of annotate requests that name one (the pipeline's "Label one pair"), with its settings. */
+  oneOffAnnotator: { key: string; annotator: SimulatedAnnotator } | null = null;
   /** Step requests waiting, and the online methods still to step for them. */
   steps: number[] = [];
   stepQueue: MethodName[] = [];
@@ -343,9 +348,10 @@ export class Controller {
       }
       case 'annotate': {
         const run = this.requireRun();
-        if (!loop.annotator) throw new Error('no simulated annotator is set (turn autopilot on)');
+        const annotator = message.annotator ? this.oneOffAnnotator(message.annotator, run) : loop.annotator;
+        if (!annotator) throw new Error('no simulated annotator is set (turn autopilot on)');
         loop.annotatorRng ??= run.stream('annotator');
-        const choice = loop.annotator.label(message.prompt, message.a, message.b, loop.annotatorRng);
+        const choice = annotator.label(message.prompt, message.a, message.b, loop.annotatorRng);
         this.post({ type: 'annotation', requestId: message.requestId, choice });
         break;
       }
@@ -356,9 +362,23 @@ export class Controller {
         loop.blindPairs.push(message);
         break;
       }
+      case 'rewardStep': {
+        const run = this.requireRun();
+        if (run.labelCount === 0) throw new Error('the reward model has no label to learn from: give a label first');
+        loop.rewardSteps.push(message.requestId);
+        break;
+      }
       default:
         assertNever(message);
     }
+  }
+
+  /** The annotator an annotate request names, made once per distinct settings (it does not turn on gold). */
+  private oneOffAnnotator(settings: AnnotatorSettings, run: RunLike): SimulatedAnnotator {
+    const key = JSON.stringify(settings);
+    const loop = this.loop;
+    if (loop.oneOffAnnotator?.key !== key) loop.oneOffAnnotator = { key, annotator: makeAnnotator(settings, run.tokenizer.vocab) };
+    return loop.oneOffAnnotator.annotator;
   }
 
   private cancelRefit(outcome: 'cancelled' | 'restarted'): void {
@@ -450,7 +470,7 @@ export class Controller {
     // Labels, online iterations, offline steps and refit slices take turns, so that none starves
     // the others (a fast autopilot labels faster than the reward model learns).
     const wanted: Record<Turn, boolean> = {
-      labels: loop.labelOps.length > 0,
+      labels: loop.labelOps.length > 0 || loop.rewardSteps.length > 0,
       online: training,
       offline: loop.offlineRuns.size > 0,
       refit: loop.refit !== null || loop.refitWanted,
@@ -463,7 +483,7 @@ export class Controller {
       loop.turn = turn;
       switch (turn) {
         case 'labels':
-          return () => this.learn(run);
+          return loop.labelOps.length > 0 ? () => this.learn(run) : () => this.rewardStep(run);
         case 'online': {
           const method = loop.stepQueue.length > 0 ? loop.stepQueue.shift()! : online[loop.onlineTurn++ % online.length];
           return () => this.onlineStep(run, method);
@@ -581,6 +601,22 @@ export class Controller {
       for (const r of accepted) this.post({ type: 'error', requestId: r.requestId, message: `the reward model could not learn this label: ${errorText(e)}` });
       this.post({ type: 'warning', message: `The reward model's update failed (${errorText(e)}); a refit will start from the labels.` });
       loop.refitWanted = loop.refit === null;
+    }
+  }
+
+  /** One reward-model step asked for by the page: its metrics as the reply and as a rewardModel event. */
+  private async rewardStep(run: RunLike): Promise<void> {
+    const loop = this.loop;
+    const requestId = loop.rewardSteps.shift()!;
+    try {
+      const fit = await run.rewardStep();
+      loop.rewardReports += 1;
+      const metrics: RewardMetrics = { ...fit, update: loop.rewardReports, cause: 'step' };
+      this.post({ type: 'rewardModel', metrics });
+      this.post({ type: 'rewardStepped', requestId, metrics });
+      loop.stripVersion += 1; // the strip's RM scores changed
+    } catch (e) {
+      this.post({ type: 'error', requestId, message: `the reward model could not take a step: ${errorText(e)}` });
     }
   }
 

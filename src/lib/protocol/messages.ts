@@ -10,6 +10,7 @@
 //   step 3 (methods):      setMethods / setTraining / step / reset / runMethod / setMethodConfig
 //                          -> iteration (named metrics per method), methodState, runState, strip events
 //   autopilot and gold:    setAnnotator / annotate -> gold events (every method on the same prompts)
+//   pipeline step buttons: annotate with an annotator (one label), rewardStep -> rewardStepped + rewardModel
 // Types only plus a few constants: the UI may import this file, it never pulls in tfjs (the engine
 // types below are `import type`, erased at build time). Domain settings live in config; the
 // protocol imports config, never the reverse.
@@ -88,7 +89,7 @@ export interface RewardMetrics extends RewardFit {
   /** Sequence number of this report (x axis of the reward-model chart). */
   update: number;
   /** What produced this report. */
-  cause: 'labels' | 'edit' | 'refit';
+  cause: 'labels' | 'edit' | 'refit' | 'step';
 }
 
 export interface RefitProgress {
@@ -246,6 +247,17 @@ export interface AnnotateRequest {
   prompt: string;
   a: string;
   b: string;
+  /**
+   * Answer with this annotator once, without turning on the gold curves (the pipeline's "Label one
+   * pair" while autopilot is off); absent: the annotator set by setAnnotator.
+   */
+  annotator?: AnnotatorSettings;
+}
+
+/** One incremental Bradley-Terry step of the reward model on all labels (Run.rewardStep); refused with no label. */
+export interface RewardStepRequest {
+  type: 'rewardStep';
+  requestId: number;
 }
 
 /** A blind-evaluation pair: the base model and `method` complete one prompt, on seeded random sides (Run.blindPair). */
@@ -275,7 +287,8 @@ export type ToWorker =
   | SetMethodConfigMessage
   | SetDemonstrationsRequest
   | SetAnnotatorRequest
-  | AnnotateRequest;
+  | AnnotateRequest
+  | RewardStepRequest;
 
 // ---- worker -> UI thread: replies (carry the request's id) ----
 
@@ -386,6 +399,13 @@ export interface BlindPairReply extends BlindDraft {
   requestId: number;
 }
 
+/** The reward model after one step (the same metrics also come as a rewardModel event with cause 'step'). */
+export interface RewardSteppedReply {
+  type: 'rewardStepped';
+  requestId: number;
+  metrics: RewardMetrics;
+}
+
 /** A failure; `requestId` names the request that failed, absent for a failure of the worker itself. */
 export interface ErrorReply {
   type: 'error';
@@ -407,7 +427,8 @@ export type WorkerReply =
   | MethodsSetReply
   | DemonstrationsSetReply
   | AnnotatorSetReply
-  | AnnotationReply;
+  | AnnotationReply
+  | RewardSteppedReply;
 
 // ---- worker -> UI thread: events (no request id) ----
 
@@ -555,6 +576,7 @@ export interface ReplyTo {
   setAnnotator: AnnotatorSetReply;
   annotate: AnnotationReply;
   drawBlindPair: BlindPairReply;
+  rewardStep: RewardSteppedReply;
 }
 
 export type AwaitedRequest = Extract<ToWorker, { type: keyof ReplyTo }>;
@@ -576,6 +598,7 @@ export const REPLY_TYPE: { [K in keyof ReplyTo]: ReplyTo[K]['type'] } = {
   setAnnotator: 'annotatorSet',
   annotate: 'annotation',
   drawBlindPair: 'blindPair',
+  rewardStep: 'rewardStepped',
 };
 
 /** Compile-time exhaustiveness: a switch that handles every case leaves `value` with type never. */

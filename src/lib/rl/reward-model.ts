@@ -161,12 +161,26 @@ export class RewardModel {
   async update(allPairs: readonly ComparisonPair[], newPairs: readonly ComparisonPair[]): Promise<void> {
     if (allPairs.length === 0) return;
     const rng = this.rng.fork(`update-${this.steps}`);
-    for (let s = 0; s < this.config.incrementalSteps; s++) {
-      let total = 0;
-      for (let m = 0; m < this.members.length; m++) total += await this.stepMember(m, this.drawBatch(allPairs, rng, newPairs, this.config.incrementalBatchSize), this.config.incrementalLr);
-      this.lastLoss = total / this.members.length;
-      this.steps += 1;
-    }
+    for (let s = 0; s < this.config.incrementalSteps; s++) await this.incrementalStep(allPairs, newPairs, rng);
+  }
+
+  /**
+   * One incremental Bradley-Terry step on the labels (the pipeline's "One reward-model step"): every
+   * member takes one step, at the incremental learning rate, on a minibatch drawn from all pairs.
+   * Returns the members' mean loss on it.
+   */
+  async step(allPairs: readonly ComparisonPair[]): Promise<number> {
+    if (allPairs.length === 0) throw new Error('the reward model needs at least one comparison to train on');
+    return this.incrementalStep(allPairs, [], this.rng.fork(`step-${this.steps}`));
+  }
+
+  /** One step of every member on a batch holding `must` and draws from `allPairs` (update and step share it). */
+  private async incrementalStep(allPairs: readonly ComparisonPair[], must: readonly ComparisonPair[], rng: Rng): Promise<number> {
+    let total = 0;
+    for (let m = 0; m < this.members.length; m++) total += await this.stepMember(m, this.drawBatch(allPairs, rng, must, this.config.incrementalBatchSize), this.config.incrementalLr);
+    this.lastLoss = total / this.members.length;
+    this.steps += 1;
+    return this.lastLoss;
   }
 
   /** Raw member scores [member][i] of completions, in chunks of `chunk` rows. */

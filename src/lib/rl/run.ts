@@ -475,6 +475,18 @@ export class Run {
     return this.rm.accuracy(pairs);
   }
 
+  /**
+   * One incremental Bradley-Terry step on all the labels (the page's "One reward-model step"), the
+   * scores normalised again on the base samples; returns the fit after it. Throws with no comparison.
+   */
+  async rewardStep(): Promise<RewardFit> {
+    const pairs = comparisonPairs(this.labelLog);
+    if (pairs.length === 0) throw new Error('the reward model has no comparison to learn from: give a label (A, B or tie) first');
+    await this.rm.step(pairs);
+    await this.renormalise();
+    return this.rewardFit();
+  }
+
   /** Whether `refitEvery` labels have come since the last refit started. */
   get refitDue(): boolean {
     return this.settings.refitEvery > 0 && this.labelsSinceRefit >= this.settings.refitEvery;
