@@ -9,6 +9,7 @@
 //   loss_type "dapo": summed over the batch's completion tokens, divided by their number).
 // - rloo-*: methods/rloo.ts (KL folded into the reward, whole-sequence ratio) and leaveOneOutAdvantages.
 // - dpo-*: dpo.ts dpoLosses (sigmoid loss, weighted mean).
+// - sft-loss: sft.ts (TRL's completion-only loss: mean NLL over the batch's completion tokens).
 // - bon-*: best-of-n.ts bestOfNKl.
 // vite.config.ts imports this table, so `npm run dev` restarts by itself when it changes.
 
@@ -31,6 +32,7 @@ export const FORMULAS = {
   'rloo-loss': String.raw`\mathcal{L}(\theta) = -\frac{1}{B} \sum_{i=1}^{B} \min\big(\rho_i \hat{A}_i,\; \operatorname{clip}(\rho_i, 1 - \epsilon, 1 + \epsilon)\, \hat{A}_i\big), \qquad \rho_i = \frac{\pi_\theta(y_i \mid x)}{\pi_{\mathrm{old}}(y_i \mid x)}`,
   'dpo-loss': String.raw`\mathcal{L}_{\mathrm{DPO}}(\theta) = -\frac{1}{\sum_i w_i} \sum_i w_i \log \sigma\Big(\beta \log \frac{\pi_\theta(y_i^{+} \mid x_i)}{\pi_{\mathrm{ref}}(y_i^{+} \mid x_i)} - \beta \log \frac{\pi_\theta(y_i^{-} \mid x_i)}{\pi_{\mathrm{ref}}(y_i^{-} \mid x_i)}\Big)`,
   'dpo-reward': String.raw`\hat{r}(x, y) = \beta \log \frac{\pi_\theta(y \mid x)}{\pi_{\mathrm{ref}}(y \mid x)}`,
+  'sft-loss': String.raw`\mathcal{L}_{\mathrm{SFT}}(\theta) = -\frac{1}{\sum_i |y_i|} \sum_i \sum_{t=1}^{|y_i|} \log \pi_\theta\big(y_{i,t} \mid x_i, y_{i,<t}\big)`,
   'bon-pick': String.raw`y^{\star} = \operatorname*{arg\,max}_{y \in \{y_1, \dots, y_N\}} r(x, y), \qquad y_j \sim \pi_{\mathrm{ref}}(\cdot \mid x)`,
   'bon-kl': String.raw`\mathrm{KL}\big(\pi_{\mathrm{BoN}} \,\|\, \pi_{\mathrm{ref}}\big) \;\le\; \log N - \frac{N - 1}{N}`,
 } as const;

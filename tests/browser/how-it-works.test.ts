@@ -16,7 +16,7 @@ const LOAD_MS = 60_000;
 /** Autopilot labels, then three methods take turns: generous on a loaded 2-core machine. */
 const TRAIN_MS = 180_000;
 
-const IDS = ['how-bt', 'how-objective', 'how-ppo', 'how-grpo', 'how-rloo', 'how-dpo', 'how-bon'];
+const IDS = ['how-bt', 'how-objective', 'how-ppo', 'how-grpo', 'how-rloo', 'how-dpo', 'how-sft', 'how-bon'];
 const SHOTS = join(ROOT, 'tests', 'screenshots');
 
 /** Each online method: its title, and the charts its β and KL must come from. */
