@@ -135,6 +135,7 @@ export class WorkerClient {
       case 'gold':
       case 'plane':
       case 'rolledBack':
+      case 'hacking':
       case 'warning':
         this.onEvent(message);
         break;

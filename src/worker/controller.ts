@@ -12,6 +12,7 @@ import type { AnnotatorSettings, BackendName } from '../lib/config/run';
 import type { Rng } from '../lib/math/rng';
 import { generatePrompts } from '../lib/data/corpus';
 import { hackingAlarms } from '../lib/rl/alarms';
+import { SymptomTracker } from '../lib/rl/symptoms';
 import { PRESETS, SimulatedAnnotator } from '../lib/rl/annotators';
 import { METHODS, METHOD_NAMES, type MethodName } from '../lib/rl/methods/registry';
 import { mergePlane, PLANE_NS, type PlaneAxis, type PlanePoint } from '../lib/rl/plane';
@@ -167,6 +168,8 @@ export class Loop {
   stripShown = 0;
   stripAt = 0;
   rewardReports = 0;
+  /** Each method's gold evaluations, rollouts and stops, and the reward-hacking symptoms they show. */
+  symptoms = new SymptomTracker();
   /** The reward-KL plane ("Is RL necessary?"): its points so far, and their axis (null: none posted yet). */
   plane: PlanePoint[] = [];
   planeAxis: PlaneAxis | null = null;
@@ -552,6 +555,7 @@ export class Controller {
     const all = resets.some((r) => r.method === undefined);
     if (all) {
       run.resetMethods();
+      loop.symptoms.reset();
       loop.running = false;
       loop.steps.splice(0).forEach((requestId) => this.post({ type: 'error', requestId, message: 'the run was reset' }));
       loop.stepQueue = [];
@@ -559,6 +563,7 @@ export class Controller {
     } else {
       for (const r of resets) {
         run.resetMethod(r.method!);
+        loop.symptoms.reset(r.method);
         if (loop.offlineRuns.has(r.method!)) this.endOffline(r.method!, 'cancelled');
       }
     }
@@ -701,7 +706,10 @@ export class Controller {
         const { completions: _c, ...result } = await run.evaluate(name, annotator, loop.goldPrompts);
         results.push(result);
       }
-      if (annotator === loop.annotator) this.post({ type: 'gold', results, prompts: loop.goldPrompts.length, alarms: hackingAlarms(results) });
+      if (annotator === loop.annotator) {
+        this.post({ type: 'gold', results, prompts: loop.goldPrompts.length, alarms: hackingAlarms(results) });
+        for (const report of loop.symptoms.receiveGold(results)) this.post({ type: 'hacking', report });
+      }
       if (annotator === loop.annotator) [loop.planeGold, loop.goldCount] = [results, loop.goldCount + 1];
     } catch (e) {
       this.post({ type: 'warning', message: `Gold evaluation failed: ${errorText(e)}` });
@@ -841,15 +849,21 @@ export class Controller {
       const result = await run.step(method);
       const step = run.trainer(method)?.steps ?? 0;
       this.post({ type: 'iteration', method, step, metrics: result.metrics, samples: result.samples });
+      const hacking = loop.symptoms.receiveIteration(method, step, result.metrics);
+      if (hacking) this.post({ type: 'hacking', report: hacking });
       loop.stripVersion += 1;
       this.withdrawStalePairs(run);
       if (loop.stepQueue.length === 0) for (const requestId of loop.steps.splice(0)) this.post({ type: 'stepped', requestId, steps: this.steps(run) });
-      if (result.stopReason) this.stop(`${title}: ${result.stopReason}`);
+      if (result.stopReason) {
+        this.post({ type: 'hacking', report: loop.symptoms.receiveStop({ kind: 'kl-guard', method, steps: step, message: `training stopped: ${result.stopReason}` }) });
+        this.stop(`${title}: ${result.stopReason}`);
+      }
     } catch (e) {
       loop.stepQueue = [];
       for (const requestId of loop.steps.splice(0)) this.post({ type: 'error', requestId, message: errorText(e) });
       if (e instanceof RolledBackError) {
         this.post({ type: 'rolledBack', method, message: e.message });
+        this.post({ type: 'hacking', report: loop.symptoms.receiveStop({ kind: 'rolled-back', method, steps: run.trainer(method)?.steps ?? 0, message: `a step went non-finite and was rolled back (${e.message}); training paused` }) });
         this.stop(`${e.message}. Training paused: try a smaller learning rate, then Train again.`);
       } else {
         this.stop(`${title} failed: ${errorText(e)}`);

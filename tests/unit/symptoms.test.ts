@@ -12,6 +12,7 @@ import {
   PROXY_RISE,
   rolloutPoint,
   rolloutSymptoms,
+  SymptomTracker,
   WINDOW,
   type GoldPoint,
   type RolloutPoint,
@@ -141,5 +142,37 @@ describe('hacking presets', () => {
     expect(p.methods.grpo).toEqual({ klControl: 'fixed', beta: '0', truncationPenalty: '0' });
     expect(p.trainAfter).toBe(10);
     expect(HACKING_PRESETS.filter((x) => x.kind === 'remedy').map((x) => x.id)).toEqual(['adaptive', 'labels', 'online']);
+  });
+});
+
+describe('SymptomTracker', () => {
+  const ppoMetrics = (distinct: number) => ({ 'completion/length': 8, 'completion/finished': 1, 'completion/distinct': distinct, 'objective/kl': 1 });
+
+  it('reports each iteration with its rollout point, and the symptoms the history shows so far', () => {
+    const t = new SymptomTracker();
+    const first = [1, 2, 3].map((s) => t.receiveIteration('ppo', s, ppoMetrics(0.9)));
+    expect(first[2]?.rollout?.distinct).toBe(0.9);
+    expect(first[2]?.symptoms).toEqual([]);
+    let last = null;
+    for (const s of [4, 5, 6]) last = t.receiveIteration('ppo', s, ppoMetrics(0.3));
+    expect(last?.symptoms.map((x) => x.kind)).toEqual(['distinct']);
+    expect(t.receiveIteration('dpo', 1, { loss: 1 })).toBeNull();
+  });
+
+  it('starts a method over when its steps go back (a reset), and keeps the others', () => {
+    const t = new SymptomTracker();
+    for (const s of [1, 2, 3, 4, 5, 6]) t.receiveIteration('ppo', s, ppoMetrics(s <= 3 ? 0.9 : 0.3));
+    t.receiveStop({ kind: 'kl-guard', method: 'ppo', steps: 6, message: 'training stopped' });
+    expect(t.report('ppo').symptoms.map((x) => x.kind)).toEqual(['distinct', 'kl-guard']);
+    expect(t.receiveIteration('ppo', 1, ppoMetrics(0.9))?.symptoms).toEqual([]);
+  });
+
+  it('reads gold evaluations per method (not the base model) and finds the parting', () => {
+    const t = new SymptomTracker();
+    t.receiveGold([gold(0, 0, 0, { method: 'base' }), gold(2, 0.2, 2)]);
+    const [r] = t.receiveGold([gold(0, 0, 0, { method: 'base' }), gold(4, 1.5, -1, { baseGoldScore: 2 })]);
+    expect(r.method).toBe('ppo');
+    expect(r.parting?.steps).toBe(2);
+    expect(r.symptoms.map((x) => x.kind)).toEqual(['proxy-gold', 'parting']);
   });
 });

@@ -5,6 +5,23 @@
 // table's `trainAfter`). A few also act on the run (reset, an online round); the page says so.
 import type { MethodName } from '../rl/methods/registry';
 
+// ---- the thresholds of the symptoms (src/lib/rl/symptoms.ts states each rule) ----
+
+/** How far the gold score must fall below its best so far: more than one broken completion's penalty among the 64 gold prompts (92 / 64 = 1.4 on the positive preset), so one unlucky sample is not a parting. */
+export const GOLD_FALL = 1.5;
+/** How far the RM score must rise above its value at that best: half the base samples' spread, the rise alarms.ts's hackingAlarms asks for over the base model. */
+export const PROXY_RISE = 0.5;
+/** Iterations averaged at the start and at the end of a run when two stretches are compared: one iteration's 32-64 rollouts are noisy. */
+export const WINDOW = 3;
+/** The distinct ratio has collapsed when the last WINDOW iterations average at most this share of the first WINDOW's (the base model's rollouts are ~95 % distinct). */
+export const DISTINCT_KEEP = 0.6;
+/** The length has drifted when the last WINDOW iterations' mean length differs from the first WINDOW's by this share or more (the prototype's hacks grew it by half). */
+export const LENGTH_DRIFT = 0.3;
+/** Rollouts stop ending when the share reaching EOS falls by this much from the first WINDOW iterations (the base model ends ~98 %). */
+export const EOS_FALL = 0.2;
+/** Groups carry no signal when the last WINDOW iterations average this share of rollouts in all-equal groups, or more: half the batch teaches nothing. */
+export const ZERO_STD_SHARE = 0.5;
+
 /** A setting's new raw value, or DEFAULT for the method's own default. */
 export const DEFAULT = 'default';
 

@@ -23,6 +23,7 @@ import type { PresetSpec } from '../rl/annotators';
 import type { Label } from '../rl/preferences';
 import type { Demonstration } from '../rl/sft';
 import type { HackingAlarm } from '../rl/alarms';
+import type { HackingReport } from '../rl/symptoms';
 import type { PlaneAxis, PlanePoint } from '../rl/plane';
 import type { BlindDraft, Evaluation, LabelEdit, PairDraft, RewardFit, StripRow, Verdict } from '../rl/run';
 
@@ -36,6 +37,7 @@ export type { MethodName } from '../rl/methods/registry';
 export type { ChartSpec, MethodDescriptor, MethodKind, RolloutSample } from '../rl/methods/types';
 export type { BlindDraft, LabelEdit, StripRow, Verdict } from '../rl/run';
 export type { HackingAlarm } from '../rl/alarms';
+export type { HackingReport, Parting, RolloutNames, RolloutPoint, Symptom, SymptomKind } from '../rl/symptoms';
 export type { PlaneAxis, PlanePoint } from '../rl/plane';
 
 /** Bumped whenever a message changes shape; the worker refuses an `init` from another version. */
@@ -537,6 +539,12 @@ export interface RolledBackEvent {
   message: string;
 }
 
+/** Reward hacking of one method after an iteration, a gold evaluation or a stop (src/lib/rl/symptoms.ts): its symptoms now, where proxy and gold parted, and this iteration's rollouts. */
+export interface HackingEvent {
+  type: 'hacking';
+  report: HackingReport;
+}
+
 /** Something failed but the run goes on (e.g. a reward-model update that went non-finite). */
 export interface WarningEvent {
   type: 'warning';
@@ -556,6 +564,7 @@ export type WorkerEvent =
   | GoldEvent
   | PlaneEvent
   | RolledBackEvent
+  | HackingEvent
   | WarningEvent;
 
 export type FromWorker = WorkerReply | WorkerEvent | ErrorReply;

@@ -4,7 +4,10 @@
 // states its rule in one sentence and returns a sentence with the live numbers; the latest
 // evaluation's comparison with the base model is alarms.ts's hackingAlarms, reused, not redone.
 // Pure functions: no DOM, no tfjs (the page imports this file).
-import { hackingAlarms, RM_RISE, type Judged } from './alarms';
+import { DISTINCT_KEEP, EOS_FALL, GOLD_FALL, LENGTH_DRIFT, PROXY_RISE, WINDOW, ZERO_STD_SHARE } from '../config/hacking';
+import { hackingAlarms, type Judged } from './alarms';
+
+export { DISTINCT_KEEP, EOS_FALL, GOLD_FALL, LENGTH_DRIFT, PROXY_RISE, WINDOW, ZERO_STD_SHARE } from '../config/hacking';
 
 /** One gold evaluation of one method, as the page receives it (GoldResult's numbers). */
 export interface GoldPoint extends Judged {
@@ -77,10 +80,6 @@ export function rolloutPoint(step: number, metrics: Readonly<Record<string, numb
 
 // ---- where proxy and gold part ways ----
 
-/** How far the gold score must fall below its best so far (gold units: a few broken completions' penalty among 64 prompts). */
-export const GOLD_FALL = 1.5;
-/** How far the RM score must rise above its value at that best (normalised units, as alarms.ts's RM_RISE). */
-export const PROXY_RISE = RM_RISE;
 
 export interface Parting {
   /** Index of the evaluation where they parted: the gold score's best before it fell. */
@@ -121,16 +120,6 @@ export function partingPoint(points: readonly Pick<GoldPoint, 'steps' | 'rmScore
 
 // ---- symptoms in the rollouts ----
 
-/** Iterations averaged at the start and at the end of a run when two stretches are compared. */
-export const WINDOW = 3;
-/** The distinct ratio has collapsed when the last WINDOW iterations average at most this share of the first WINDOW's. */
-export const DISTINCT_KEEP = 0.6;
-/** The length has drifted when the last WINDOW iterations' mean length differs from the first WINDOW's by this share or more. */
-export const LENGTH_DRIFT = 0.3;
-/** Rollouts stop ending when the share reaching EOS falls by this much (absolute) from the first WINDOW iterations. */
-export const EOS_FALL = 0.2;
-/** Groups carry no signal when the last WINDOW iterations average this share of rollouts in all-equal groups, or more. */
-export const ZERO_STD_SHARE = 0.5;
 
 export type SymptomKind = 'proxy-gold' | 'parting' | 'distinct' | 'length' | 'eos' | 'zero-std' | 'kl-guard' | 'rolled-back';
 
@@ -215,4 +204,77 @@ export function goldSymptoms(method: string, gold: readonly GoldPoint[]): Sympto
 /** Every symptom of one method, in a fixed order (gold first, then rollouts, then the worker's stops). */
 export function methodSymptoms(method: string, gold: readonly GoldPoint[], rollouts: readonly RolloutPoint[], stops: readonly Stop[]): Symptom[] {
   return [...goldSymptoms(method, gold), ...rolloutSymptoms(method, rollouts), ...stops.filter((s) => s.method === method).map((s): Symptom => ({ ...s }))];
+}
+
+// ---- the worker's tracker ----
+
+/** What the page learns of one method after an iteration, a gold evaluation or a stop. */
+export interface HackingReport {
+  method: string;
+  /** This iteration's rollouts read into one shape (absent for a gold evaluation or a stop). */
+  rollout?: RolloutPoint;
+  /** The metric names the rollouts were read from. */
+  names?: RolloutNames;
+  /** Every symptom of the method now. */
+  symptoms: Symptom[];
+  /** Where proxy and gold parted (null: not yet). */
+  parting: Parting | null;
+}
+
+/**
+ * Each method's gold evaluations, rollouts and stops since its last reset, and the symptoms they
+ * show (the worker's controller keeps one per run and sends a report after each event). A method
+ * whose steps go back was reset: its history starts over.
+ */
+export class SymptomTracker {
+  private readonly gold = new Map<string, GoldPoint[]>();
+  private readonly rollouts = new Map<string, RolloutPoint[]>();
+  private stops: Stop[] = [];
+
+  report(method: string): HackingReport {
+    const gold = this.gold.get(method) ?? [];
+    return { method, symptoms: methodSymptoms(method, gold, this.rollouts.get(method) ?? [], this.stops), parting: partingPoint(gold) };
+  }
+
+  /** One gold evaluation of every method (the base model's row is skipped): a report per method. */
+  receiveGold(results: readonly GoldPoint[]): HackingReport[] {
+    const reports: HackingReport[] = [];
+    for (const r of results) {
+      if (r.method === 'base') continue;
+      const points = this.gold.get(r.method) ?? [];
+      if (points.length > 0 && r.steps < points[points.length - 1].steps) this.reset(r.method);
+      const { method, steps, klPerSequence, rmScore, baseRmScore, goldScore, baseGoldScore, grammatical, baseGrammatical } = r;
+      this.gold.set(method, [...(this.gold.get(method) ?? []), { method, steps, klPerSequence, rmScore, baseRmScore, goldScore, baseGoldScore, grammatical, baseGrammatical }]);
+      reports.push(this.report(method));
+    }
+    return reports;
+  }
+
+  /** One iteration's metrics; null for a method without rollouts (offline ones). */
+  receiveIteration(method: string, step: number, metrics: Readonly<Record<string, number>>): HackingReport | null {
+    const read = rolloutPoint(step, metrics);
+    if (!read) return null;
+    const points = this.rollouts.get(method) ?? [];
+    if (points.length > 0 && step <= points[points.length - 1].step) this.reset(method);
+    this.rollouts.set(method, [...(this.rollouts.get(method) ?? []), read.point]);
+    return { ...this.report(method), rollout: read.point, names: read.names };
+  }
+
+  receiveStop(stop: Stop): HackingReport {
+    this.stops = [...this.stops.filter((s) => !(s.method === stop.method && s.kind === stop.kind)), stop];
+    return this.report(stop.method);
+  }
+
+  /** Forgets one method (or every method). */
+  reset(method?: string): void {
+    if (method === undefined) {
+      this.gold.clear();
+      this.rollouts.clear();
+      this.stops = [];
+      return;
+    }
+    this.gold.delete(method);
+    this.rollouts.delete(method);
+    this.stops = this.stops.filter((s) => s.method !== method);
+  }
 }

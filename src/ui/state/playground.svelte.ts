@@ -14,6 +14,7 @@ import {
 import { errorText } from '../errors';
 import type { WorkerClient } from '../worker-client';
 import { Autopilot } from './autopilot.svelte';
+import { Hacking } from './hacking.svelte';
 import { PlaneState } from './plane.svelte';
 import type { AppLink } from './link';
 import { Preferences } from './preferences.svelte';
@@ -64,6 +65,8 @@ export class Playground implements AppLink {
   readonly reward: RewardState;
   readonly training: Training;
   readonly autopilot: Autopilot;
+  /** "Reward hacking": proxy against gold, the rollouts' symptoms, the presets. */
+  readonly hacking: Hacking;
   /** "Is RL necessary?": the worker's reward-KL plane and the typed demonstrations. */
   readonly plane: PlaneState;
 
@@ -98,8 +101,16 @@ export class Playground implements AppLink {
     this.notices = setup.problems;
     this.prefs = new Preferences(this);
     this.reward = new RewardState(this);
-    this.training = new Training(this, () => this.autopilot.clearGold(), () => this.reward.latest?.labels ?? 0);
+    this.training = new Training(
+      this,
+      () => {
+        this.autopilot.clearGold();
+        this.hacking.clear();
+      },
+      () => this.reward.latest?.labels ?? 0,
+    );
     this.autopilot = new Autopilot(this, this.prefs, this.training, () => this.config.annotator, () => this.config.autopilot);
+    this.hacking = new Hacking(this, this.training, this.autopilot, this.prefs, this.reward);
     this.plane = new PlaneState(this);
     this.prefs.restore();
   }
@@ -154,6 +165,7 @@ export class Playground implements AppLink {
     this.client = null;
     this.autopilot.halt();
     this.autopilot.clearGold();
+    this.hacking.clear();
     this.training.clear();
     this.reward.clear();
     this.plane.clear();
@@ -232,9 +244,13 @@ export class Playground implements AppLink {
         break;
       case 'gold':
         this.autopilot.receiveGold(event);
+        this.hacking.receiveGold(event);
         break;
       case 'plane':
         this.plane.receive(event);
+        break;
+      case 'hacking':
+        this.hacking.receive(event);
         break;
       case 'rolledBack':
         this.warn(event.message);
