@@ -360,7 +360,7 @@ export class Controller {
       }
       case 'drawBlindPair': {
         const run = this.requireRun();
-        if (!(message.method in METHODS)) throw new Error(`unknown method "${String(message.method)}"`);
+        if (!Object.hasOwn(METHODS, message.method)) throw new Error(`unknown method "${String(message.method)}"`);
         if ((run.trainer(message.method)?.steps ?? 0) === 0) throw new Error(`${METHODS[message.method].title} has not trained yet: train it, then compare it blind`);
         loop.blindPairs.push(message);
         break;
