@@ -3,7 +3,7 @@
 // model from PPO), the texts are the worker's blindPair reply; the reveal after each answer names
 // the models the reply put on each side; the human win rate and its interval are Wilson's on the
 // answers given (ties half), computed here from the test's own record; a pair comes back at the
-// seeded repeat slot (src/lib/math/blind.ts) without a new draw, and the self-agreement follows;
+// seeded repeat slot (src/lib/math/blind.ts) instead of the draw, and the self-agreement follows;
 // answering works by keyboard alone (L, R, T and Enter on a focused button); the answers survive a
 // reload, and forgetting them asks first. Screenshots: tests/screenshots/blind-eval-desktop.png and blind-eval-phone.png.
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { describe, expect, test } from 'vitest';
 import { isRepeatSlot } from '../../src/lib/math/blind';
 import type { FromWorker } from '../../src/lib/protocol/messages';
 import { DESKTOP, openPage, PHONE, ROOT, useServedBuild } from '../support/browser';
-import { report, waitForPair, workerLast } from './page-helpers';
+import { report, summary, waitForPair, workerLast } from './page-helpers';
 
 const LOAD_MS = 60_000;
 const ITERATION_MS = 60_000;
@@ -106,8 +106,11 @@ describe('blind evaluation', () => {
 
       const given: Given[] = [];
       let lastDraw = 0;
+      const waits: number[] = [];
+      let answeredAt = 0;
       for (let n = 1; n <= PAIRS; n++) {
         await waitForBlindPair(page, n);
+        if (n > 1) waits.push(Date.now() - answeredAt);
         // 1. Before the answer nothing but the text differs between the options, and no attribute names a model.
         const bare = await bareOptions(region);
         expect(bare).toHaveLength(2);
@@ -115,14 +118,16 @@ describe('blind evaluation', () => {
         for (const a of await attributes(region)) expect(a).not.toMatch(/ppo|grpo|rloo|dpo|sft|best|base|method|policy|model|repeat/i);
         const [left, right] = await shownTexts(region);
 
-        // 2. A fresh pair is the worker's reply; the repeat slot brings an earlier pair back without a draw.
+        // 2. A fresh pair is the worker's reply; the repeat slot brings an earlier pair back instead
+        // (it waits for a draw too, so that it comes no sooner than a fresh one).
         const reply = (await workerLast(page, 'blindPair')) as BlindReply;
         const repeat = isRepeatSlot(SEED, n);
         /** Which side PPO is on; null when both texts are the same (the sides cannot be told apart). */
         let methodSide: 'left' | 'right' | null;
         let choice: Given['choice'];
+        expect(reply.draw).toBe(lastDraw + 1);
+        lastDraw = reply.draw;
         if (repeat) {
-          expect(reply.draw).toBe(lastDraw);
           const original = given.find((g) => !g.repeat && ((g.left === left && g.right === right) || (g.left === right && g.right === left)));
           expect(original, `pair ${n} should repeat an earlier one`).toBeDefined();
           const o = original!;
@@ -131,8 +136,6 @@ describe('blind evaluation', () => {
           const other = (side: 'left' | 'right') => (side === 'left' ? 'right' : 'left');
           choice = o.choice === 'tie' || methodSide === null ? o.choice : o.choice === o.methodSide ? methodSide : other(methodSide);
         } else {
-          expect(reply.draw).toBe(lastDraw + 1);
-          lastDraw = reply.draw;
           expect(reply.method).toBe('ppo');
           expect([left, right]).toEqual([asShown(reply.left), asShown(reply.right)]);
           methodSide = reply.methodSide;
@@ -140,6 +143,7 @@ describe('blind evaluation', () => {
         }
 
         // 3. Answer by keyboard alone: keys L, R, T, and Enter on a focused button.
+        answeredAt = Date.now();
         if (n === 2) {
           await region.getByRole('button', { name: choice === 'left' ? 'Left is better' : choice === 'right' ? 'Right is better' : 'About the same' }).focus();
           await page.keyboard.press('Enter');
@@ -160,6 +164,8 @@ describe('blind evaluation', () => {
         }
         if (n === FIRST_REPEAT) await expect(region.locator('.reveal').textContent()).resolves.toMatch(/came back from earlier.*answered as before/s);
       }
+
+      report('blind evaluation: answer to next pair on screen (ms, PPO after 2 iterations, WASM)', { ...summary(waits), each: waits });
 
       // 5. The win rate and its interval are Wilson's on the first showings (ties half).
       const firsts = given.filter((g) => !g.repeat);

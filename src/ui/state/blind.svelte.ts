@@ -102,7 +102,8 @@ export class BlindEvaluation {
 
   /**
    * The next pair: an earlier pair of this method when the seeded schedule says so (sides swapped
-   * or not), else a fresh one from the worker.
+   * or not), else a fresh one from the worker. A repeat waits for a draw too (and drops it), so
+   * that it does not give itself away by coming sooner than a fresh pair.
    */
   async draw(): Promise<void> {
     const method = this.method;
@@ -113,26 +114,26 @@ export class BlindEvaluation {
     const number = this.answers.length + 1;
     const originals = repeatCandidates(this.answers, method);
     const plan = repeatPlan(this.app.seed, number, originals.length);
-    if (plan) {
-      const o = originals[plan.pick];
-      this.shown = {
-        number,
-        prompt: o.prompt,
-        left: plan.swap ? o.right : o.left,
-        right: plan.swap ? o.left : o.right,
-        method,
-        methodSide: plan.swap ? (o.methodSide === 'left' ? 'right' : 'left') : o.methodSide,
-        steps: o.steps,
-        repeatOf: o.id,
-      };
-      return;
-    }
     const round = ++this.round;
     this.drawing = true;
     try {
       const reply = await client.request('drawBlindPair', { method });
       if (round !== this.round) return;
-      this.shown = { number, prompt: reply.prompt, left: reply.left, right: reply.right, method: reply.method, methodSide: reply.methodSide, steps: reply.steps, repeatOf: null };
+      if (plan) {
+        const o = originals[plan.pick];
+        this.shown = {
+          number,
+          prompt: o.prompt,
+          left: plan.swap ? o.right : o.left,
+          right: plan.swap ? o.left : o.right,
+          method,
+          methodSide: plan.swap ? (o.methodSide === 'left' ? 'right' : 'left') : o.methodSide,
+          steps: o.steps,
+          repeatOf: o.id,
+        };
+      } else {
+        this.shown = { number, prompt: reply.prompt, left: reply.left, right: reply.right, method: reply.method, methodSide: reply.methodSide, steps: reply.steps, repeatOf: null };
+      }
     } catch (e) {
       if (round === this.round) this.problem = `No blind pair: ${errorText(e)}`;
     } finally {
