@@ -14,7 +14,7 @@ import { chartTable, report, waitForChartPoints, waitForPair } from './page-help
 
 const LOAD_MS = 60_000;
 /** Autopilot labels, then three methods take turns: generous on a loaded 2-core machine. */
-const TRAIN_MS = 180_000;
+const TRAIN_MS = 240_000;
 
 const IDS = ['how-bt', 'how-objective', 'how-ppo', 'how-grpo', 'how-rloo', 'how-dpo', 'how-sft', 'how-bon'];
 const SHOTS = join(ROOT, 'tests', 'screenshots');
@@ -92,6 +92,7 @@ describe('how it works', () => {
 
       const region = page.getByRole('region', { name: 'How it works', exact: true });
       await expect(region.getByRole('heading', { level: 2 }).textContent()).resolves.toBe('How it works');
+      await region.locator('#how-bon').waitFor({ state: 'attached' }); // the explanations' own chunk
       expect(await region.locator('details').evaluateAll((ds) => ds.map((d) => d.id))).toEqual(IDS);
       expect(await region.locator('details').evaluateAll((ds) => ds.map((d) => (d as HTMLDetailsElement).open))).toEqual(IDS.map(() => false));
 
@@ -214,6 +215,7 @@ describe('how it works', () => {
       await page.goto(`${app.origin}/?seed=2`);
       await waitForPair(page, LOAD_MS);
       const region = page.getByRole('region', { name: 'How it works', exact: true });
+      await region.locator('#how-bon').waitFor({ state: 'attached' });
       for (const id of IDS) await region.locator(`#${id} summary`).click();
       expect(await region.locator('details').evaluateAll((ds) => ds.every((d) => (d as HTMLDetailsElement).open))).toBe(true);
       // A label by touch, so the Bradley-Terry box has a pair to show.
