@@ -107,6 +107,8 @@ export class WorkerClient {
       case 'annotatorSet':
       case 'annotation':
       case 'rewardStepped':
+      case 'tokenBreakdown':
+      case 'roundStarted':
       case 'blindPair': {
         const p = this.pending.get(message.requestId);
         if (!p) return; // a reply to a request nobody waits for any more
@@ -137,6 +139,7 @@ export class WorkerClient {
       case 'rolledBack':
       case 'hacking':
       case 'warning':
+      case 'rounds':
         this.onEvent(message);
         break;
       default:

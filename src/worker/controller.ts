@@ -19,6 +19,7 @@ import { mergePlane, PLANE_NS, type PlaneAxis, type PlanePoint } from '../lib/rl
 import { RolledBackError } from '../lib/rl/methods/types';
 import { fromTrlJsonl, toTrlJsonl, type Label } from '../lib/rl/preferences';
 import type { RefitJob } from '../lib/rl/refit';
+import { RoundLog } from '../lib/rl/rounds';
 import type { Run } from '../lib/rl/run';
 import {
   ANNOTATOR_PRESET_NAMES,
@@ -30,6 +31,7 @@ import {
   type GoldResult,
   type InitRequest,
   type LabelRequest,
+  type PerTokenRequest,
   type MethodInfo,
   type MethodStateEvent,
   type ModelInfo,
@@ -136,6 +138,10 @@ export class Loop {
   samples: SampleRequest[] = [];
   /** Blind-evaluation pairs asked for, answered in order. */
   blindPairs: DrawBlindPairRequest[] = [];
+  /** Per-token views asked for (the latest wins: older ones are answered with an error). */
+  perTokens: PerTokenRequest[] = [];
+  /** Online rounds: which model wrote each labelled pair, and the RM's prediction of the label (rounds.ts). */
+  rounds = new RoundLog();
   /** Single reward-model steps asked for (request ids), taken in the labels' turn after the queued labels. */
   rewardSteps: number[] = [];
   /** The one-off annotator of annotate requests that name one (the pipeline's "Label one pair"), with its settings. */
@@ -254,6 +260,7 @@ export class Controller {
       case 'label':
         this.requireRun();
         if (message.label.choice === 'skip') throw new Error('a skipped pair is not a label: send "skip"');
+        loop.rounds.expect(message.label.id, message.pairId === null ? null : (loop.outstanding.get(message.pairId) ?? null));
         if (message.pairId !== null) loop.outstanding.delete(message.pairId);
         loop.labelOps.push({ kind: 'label', request: message });
         break;
@@ -365,6 +372,33 @@ export class Controller {
         loop.blindPairs.push(message);
         break;
       }
+      case 'perToken': {
+        const run = this.requireRun();
+        if (!(message.method in METHODS)) throw new Error(`unknown method "${String(message.method)}"`);
+        if (!run.trainer(message.method)?.explain) throw new Error(`${METHODS[message.method].title} has no per-token view (PPO, GRPO and RLOO have one, once trained)`);
+        const why = run.checkLabel({ prompt: message.prompt, completionA: message.completion, completionB: message.completion });
+        if (why) throw new Error(`this sample cannot be measured: ${why}`);
+        for (const old of loop.perTokens.splice(0)) this.post({ type: 'error', requestId: old.requestId, message: 'a newer per-token view was asked for' });
+        loop.perTokens.push(message);
+        break;
+      }
+      case 'startRound': {
+        const run = this.requireRun();
+        const policy = trainedPolicy(run);
+        if (!policy) throw new Error('a new round labels pairs written by a trained policy: tick PPO, GRPO or RLOO and train it first (Step or Train)');
+        const round = loop.rounds.start(policy);
+        // The policy holds still while its pairs are labelled (a round as InstructGPT collected them).
+        if (loop.running) {
+          loop.running = false;
+          this.postRunState(`Round ${round}: training paused while you label pairs from ${METHODS[policy.from].title} (${policy.steps} iterations); press Train to go on`);
+        }
+        const ids = [...loop.outstanding.keys()];
+        loop.outstanding.clear();
+        if (ids.length > 0) this.post({ type: 'pairsWithdrawn', ids });
+        this.post({ type: 'roundStarted', requestId: message.requestId, round, policy });
+        this.post({ type: 'rounds', summary: loop.rounds.summary() });
+        break;
+      }
       case 'rewardStep': {
         const run = this.requireRun();
         if (run.labelCount === 0) throw new Error('the reward model has no label to learn from: give a label first');
@@ -465,6 +499,7 @@ export class Controller {
     if (loop.labelOps.length > 0 && loop.labelOps[0].kind === 'edit') return () => this.edit(run);
     if (loop.samples.length > 0) return () => this.sample(run, loop.samples.shift()!);
     if (loop.blindPairs.length > 0) return () => this.blindPair(run, loop.blindPairs.shift()!);
+    if (loop.perTokens.length > 0) return () => this.perToken(run, loop.perTokens.shift()!);
     const online = run.enabled.filter((m) => METHODS[m].kind === 'online');
     const training = (loop.running && online.length > 0) || loop.stepQueue.length > 0;
     if (loop.annotator && this.goldDue(run)) return () => this.gold(run);
@@ -598,11 +633,14 @@ export class Controller {
     try {
       const verdicts = await run.learn(accepted.map((r) => r.label));
       accepted.forEach((r, i) => this.post({ type: 'labelled', requestId: r.requestId, verdict: verdicts[i] }));
+      verdicts.forEach((v) => loop.rounds.record(v));
+      this.post({ type: 'rounds', summary: loop.rounds.summary() });
       await this.rewardReport(run, 'labels');
       loop.stripVersion += 1;
       if (run.refitDue && loop.refit === null) loop.refitWanted = true;
     } catch (e) {
       // The labels are kept (the page has them); the RM may have skipped a step.
+      for (const r of accepted) loop.rounds.forget(r.label.id);
       for (const r of accepted) this.post({ type: 'error', requestId: r.requestId, message: `the reward model could not learn this label: ${errorText(e)}` });
       this.post({ type: 'warning', message: `The reward model's update failed (${errorText(e)}); a refit will start from the labels.` });
       loop.refitWanted = loop.refit === null;
@@ -631,6 +669,8 @@ export class Controller {
     try {
       const { refit } = await run.edit(request.edit);
       this.post({ type: 'labelsEdited', requestId: request.requestId, labels: run.labelCount });
+      loop.rounds.edit(request.edit);
+      this.post({ type: 'rounds', summary: loop.rounds.summary() });
       await this.rewardReport(run, 'edit');
       loop.stripVersion += 1;
       if (refit) {
@@ -679,6 +719,18 @@ export class Controller {
     try {
       const completions = await run.sampleBase(request.prompts, request.temperature);
       this.post({ type: 'samples', requestId: request.requestId, prompts: request.prompts, completions });
+    } catch (e) {
+      this.post({ type: 'error', requestId: request.requestId, message: errorText(e) });
+    }
+  }
+
+  /** The per-token view of a strip sample, measured by the method's trainer (Trainer.explain). */
+  private async perToken(run: RunLike, request: PerTokenRequest): Promise<void> {
+    try {
+      const trainer = run.trainer(request.method);
+      if (!trainer?.explain) throw new Error(`${METHODS[request.method].title} was reset: it has no policy to measure`);
+      const breakdown = await trainer.explain(request.prompt, request.completion);
+      this.post({ type: 'tokenBreakdown', requestId: request.requestId, method: request.method, ...breakdown });
     } catch (e) {
       this.post({ type: 'error', requestId: request.requestId, message: errorText(e) });
     }
@@ -888,6 +940,15 @@ export class Controller {
     this.loop.running = false;
     this.postRunState(reason);
   }
+}
+
+/** The policy new pairs come from (Run.currentPolicy): the first enabled method that has trained one; null while none has. */
+function trainedPolicy(run: RunLike): { from: MethodName; steps: number } | null {
+  for (const name of run.enabled) {
+    const t = run.trainer(name);
+    if (t?.policy && t.steps > 0) return { from: name, steps: t.steps };
+  }
+  return null;
 }
 
 function pairBuffer(session: SessionLike): number {

@@ -23,6 +23,8 @@ import type { PresetSpec } from '../rl/annotators';
 import type { Label } from '../rl/preferences';
 import type { Demonstration } from '../rl/sft';
 import type { HackingAlarm } from '../rl/alarms';
+import type { TokenBreakdown } from '../rl/per-token';
+import type { PairOrigin, RoundSummary } from '../rl/rounds';
 import type { HackingReport } from '../rl/symptoms';
 import type { PlaneAxis, PlanePoint } from '../rl/plane';
 import type { BlindDraft, Evaluation, LabelEdit, PairDraft, RewardFit, StripRow, Verdict } from '../rl/run';
@@ -37,6 +39,8 @@ export type { MethodName } from '../rl/methods/registry';
 export type { ChartSpec, MethodDescriptor, MethodKind, RolloutSample } from '../rl/methods/types';
 export type { BlindDraft, LabelEdit, StripRow, Verdict } from '../rl/run';
 export type { HackingAlarm } from '../rl/alarms';
+export type { AdvantageKind, TokenBreakdown } from '../rl/per-token';
+export type { GroupAccuracy, PairOrigin, RoundSummary } from '../rl/rounds';
 export type { HackingReport, Parting, RolloutNames, RolloutPoint, Symptom, SymptomKind } from '../rl/symptoms';
 export type { PlaneAxis, PlanePoint } from '../rl/plane';
 
@@ -269,7 +273,24 @@ export interface DrawBlindPairRequest {
   method: MethodName;
 }
 
+/** The per-token view of one completion (a sample of the strip), measured by the method's own training code (Trainer.explain). */
+export interface PerTokenRequest {
+  type: 'perToken';
+  requestId: number;
+  method: MethodName;
+  prompt: string;
+  completion: string;
+}
+
+/** The next online round: training pauses and new pairs come from the current policy (refused while no policy has trained). */
+export interface StartRoundRequest {
+  type: 'startRound';
+  requestId: number;
+}
+
 export type ToWorker =
+  | PerTokenRequest
+  | StartRoundRequest
   | DrawBlindPairRequest
   | InitRequest
   | SampleRequest
@@ -415,7 +436,24 @@ export interface ErrorReply {
   message: string;
 }
 
+/** The per-token view of a method's completion, from its trainer's own tensors. */
+export interface TokenBreakdownReply extends TokenBreakdown {
+  type: 'tokenBreakdown';
+  requestId: number;
+  method: MethodName;
+}
+
+/** A new round began: its pairs come from `policy`. */
+export interface RoundStartedReply {
+  type: 'roundStarted';
+  requestId: number;
+  round: number;
+  policy: PairOrigin;
+}
+
 export type WorkerReply =
+  | TokenBreakdownReply
+  | RoundStartedReply
   | BlindPairReply
   | ReadyReply
   | SamplesReply
@@ -551,7 +589,14 @@ export interface WarningEvent {
   message: string;
 }
 
+/** The online rounds' tally after a label or an edit: the RM's predictions on base pairs against new-policy pairs (rounds.ts). */
+export interface RoundsEvent {
+  type: 'rounds';
+  summary: RoundSummary;
+}
+
 export type WorkerEvent =
+  | RoundsEvent
   | PairEvent
   | PairsWithdrawnEvent
   | RewardModelEvent
@@ -585,6 +630,8 @@ export interface ReplyTo {
   setAnnotator: AnnotatorSetReply;
   annotate: AnnotationReply;
   drawBlindPair: BlindPairReply;
+  perToken: TokenBreakdownReply;
+  startRound: RoundStartedReply;
   rewardStep: RewardSteppedReply;
 }
 
@@ -607,6 +654,8 @@ export const REPLY_TYPE: { [K in keyof ReplyTo]: ReplyTo[K]['type'] } = {
   setAnnotator: 'annotatorSet',
   annotate: 'annotation',
   drawBlindPair: 'blindPair',
+  perToken: 'tokenBreakdown',
+  startRound: 'roundStarted',
   rewardStep: 'rewardStepped',
 };
 

@@ -21,12 +21,15 @@ import { cloneGpt } from '../model/heads';
 import { completionLogProbs } from '../model/lm';
 import { AdamW, NonFiniteError } from '../model/optim';
 import { disposeParams } from '../model/params';
-import { sampleCompletions } from '../model/sample';
+import { sampleCompletions, type Samples } from '../model/sample';
 import { patchConfig, sampleTexts } from './methods/common';
 import { RolledBackError, type ChartSpec, type MethodContext, type StepResult, type Trainer } from './methods/types';
 import type { GroupAdvantages } from './group-math';
 import { adaptKlCoef, grid, tokenKl, klGuard, type Grid } from './ppo-math';
-import { completionText } from './sequences';
+import { completionIds, completionText, layoutBatch } from './sequences';
+import { completionTokens, gridRow, total, type AdvantageKind, type TokenBreakdown } from './per-token';
+import { EOS_ID } from '../data/tokenizer';
+import type { KlEstimator } from '../math/stats';
 
 /** The settings every group method has; names follow TRL's GRPOConfig / RLOOConfig where it has them. */
 export interface GroupConfig {
@@ -197,6 +200,18 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
   /** 4. The method's advantages of this batch, one per completion. */
   protected abstract advantages(batch: GroupBatch): MethodAdvantages;
 
+  /** The per-token KL estimator the method's penalty uses (GRPO's loss: k3; RLOO's reward: summed k1). */
+  protected abstract readonly penaltyEstimator: KlEstimator;
+
+  /** How the method's advantage is measured, for the per-token view. */
+  protected abstract readonly advantageKind: AdvantageKind;
+
+  /** The rewards step 4 compares inside each group (GRPO: the penalised scores; RLOO: less beta x KL). */
+  protected abstract groupRewards(batch: GroupBatch): number[];
+
+  /** For the per-token view: what one group's first reward is compared with, and divided by (null: not divided). */
+  protected abstract groupBaseline(rewards: readonly number[]): { baseline: number; spread: number | null };
+
   /** 5. The method's loss on one pass, at KL coefficient `beta`. Called inside tidy. */
   protected abstract loss(inputs: LossInputs, advantages: number[], beta: number): PassLoss;
 
@@ -240,6 +255,13 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
     const drawn = Array.from({ length: cfg.promptsPerIteration }, () => rng.pick(this.ctx.prompts));
     const prompts = drawn.flatMap((p) => Array<string>(cfg.groupSize).fill(p));
     const rollout = await sampleCompletions(this.policy, prompts.map((p) => tokenizer.encodePrompt(p)), { rng, temperature: cfg.temperature });
+    return this.measure(prompts, rollout);
+  }
+
+  /** Steps 2-3 on sampled rows (what rollout() trains on and explain() shows, by the same code). */
+  private async measure(prompts: string[], rollout: Pick<Samples, 'ids' | 'promptWidth' | 'width' | 'completions' | 'finished'>): Promise<GroupBatch> {
+    const cfg = this.cfg;
+    const { tokenizer } = this.ctx;
     const completions = rollout.completions.map((c) => completionText(tokenizer, c));
     const [B, P] = [prompts.length, rollout.promptWidth];
     const N = rollout.width - P;
@@ -262,6 +284,47 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
     const klSeq = rowSums(tokenKl(logpOld, logpRef, mask, 'k1'));
     const lengths = rollout.completions.map((c) => c.length);
     return { prompts, completions, ids: rollout.ids, promptWidth: P, finished: rollout.finished, lengths, logpOld, logpRef, mask, entropy, rawScores, scores, klSeq };
+  }
+
+  /**
+   * The per-token view of one completion of `prompt` (per-token.ts): the completion and G - 1 more
+   * of its prompt from the current policy (a stream seeded by the iteration and the sample) form a
+   * group, measured by steps 2-4 of an iteration; row 0 is the sample. No weight changes.
+   */
+  async explain(prompt: string, completion: string): Promise<TokenBreakdown> {
+    const cfg = this.cfg;
+    const { tokenizer } = this.ctx;
+    const rng = this.ctx.rng.fork(`explain-${this.iteration}-${prompt}\u0000${completion}`);
+    const promptIds = tokenizer.encodePrompt(prompt);
+    const others = await sampleCompletions(this.policy, Array.from({ length: cfg.groupSize - 1 }, () => promptIds), { rng, temperature: cfg.temperature });
+    const rows = [completionIds(tokenizer, completion), ...others.completions];
+    const seq = layoutBatch(rows.map(() => promptIds), rows);
+    const finished = rows.map((r) => r.at(-1) === EOS_ID);
+    const batch = await this.measure(rows.map(() => prompt), { ...seq, completions: rows, finished });
+    const { advantages } = this.advantages(batch);
+    const rewards = this.groupRewards(batch);
+    const tokens = completionTokens(tokenizer, seq.ids, seq.promptWidth, seq.width, batch.mask);
+    const n = tokens.length;
+    const logRatio = gridRow(tokenKl(batch.logpOld, batch.logpRef, batch.mask, 'k1'), 0, n);
+    const klPenalty = gridRow(tokenKl(batch.logpOld, batch.logpRef, batch.mask, this.penaltyEstimator), 0, n).map((k) => this.beta * k);
+    return {
+      prompt,
+      completion,
+      steps: this.iteration,
+      tokens,
+      logRatio,
+      klPenalty,
+      sequenceKl: total(logRatio),
+      penaltyTotal: total(klPenalty),
+      estimator: this.penaltyEstimator,
+      beta: this.beta,
+      advantage: Array<number>(n).fill(advantages[0]),
+      advantageKind: this.advantageKind,
+      score: batch.rawScores[0],
+      penalisedScore: batch.scores[0],
+      values: null,
+      group: { rewards, completions: batch.completions.slice(1), ...this.groupBaseline(rewards) },
+    };
   }
 
   /**

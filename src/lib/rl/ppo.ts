@@ -7,7 +7,7 @@
 // copy of the reward model (prototype2). Per-token arithmetic lives in ppo-math.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { PpoConfig } from '../config/ppo';
-import type { Tokenizer } from '../data/tokenizer';
+import { EOS_ID, type Tokenizer } from '../data/tokenizer';
 import type { Rng } from '../math/rng';
 import { mean } from '../math/stats';
 import { Checkpoint } from '../model/checkpoint';
@@ -19,7 +19,8 @@ import { disposeParams } from '../model/params';
 import { sampleCompletions } from '../model/sample';
 import { adaptKlCoef, computeRewards, gae, grid, policyLoss, tokenKl, valueLoss, whiten, klGuard, type Grid } from './ppo-math';
 import { RolledBackError, type Scorer } from './methods/types';
-import { completionText } from './sequences';
+import { completionIds, completionText, encodeBatch } from './sequences';
+import { completionTokens, gridRow, total, type TokenBreakdown } from './per-token';
 
 export { RolledBackError, type Scorer };
 
@@ -115,25 +116,9 @@ export class PpoTrainer {
     const N = rollout.width - P;
     const ids = tf.tensor2d(rollout.ids, [B, rollout.width], 'int32');
     try {
-      // 2. log-probs of the sampled tokens (at the sampling temperature), reference log-probs, values
-      const [logpOld, logpRef, valuesOld, mask, entropy] = await this.readGrids(B, N, () => {
-        const pol = completionLogProbs(this.policy, ids, P, cfg.temperature, true);
-        const ref = completionLogProbs(this.reference, ids, P, cfg.temperature);
-        const values = completionValues(this.critic, ids, P);
-        return [pol.perToken, ref.perToken, values, pol.mask, pol.entropy!];
-      });
-
-      // 3. scores from the reward model, minus the truncation penalty for rollouts without EOS
-      const rawScores = await this.scorer(prompts, completions);
-      const scores = rawScores.map((s, b) => s - (rollout.finished[b] ? 0 : cfg.truncationPenalty));
-      if (!scores.every(Number.isFinite)) throw new RolledBackError('PPO', new Error('the reward model returned a non-finite score'));
-
-      // 4. compute rewards: per-token KL penalty, score at the last token
-      const kl = tokenKl(logpOld, logpRef, mask, cfg.klEstimator);
-      const { rewards, nonScore } = computeRewards(scores, kl, mask, this.klCoef);
-
-      // 6. compute advantages and returns; 5. whiten advantages
-      const { advantages, returns } = gae(rewards, valuesOld, mask, cfg.gamma, cfg.lambda);
+      // 2-4, 6. log-probs, reference log-probs, values; scores; rewards with the KL penalty; GAE
+      const { logpOld, logpRef, valuesOld, mask, entropy, rawScores, scores, kl, nonScore, advantages, returns } = await this.measure(ids, P, N, prompts, completions, rollout.finished);
+      // 5. whiten advantages
       const whitened = whiten(advantages, mask);
 
       // 7. PPO epochs over the whole batch, rolled back as one unit if anything goes non-finite
@@ -166,6 +151,73 @@ export class PpoTrainer {
       const stopReason = klGuard(this.klHistory, cfg.klStop);
       const samples = completions.slice(0, 4).map((c, b) => ({ prompt: prompts[b], completion: c, score: rawScores[b] }));
       return { metrics, samples, stopReason };
+    } finally {
+      ids.dispose();
+    }
+  }
+
+  /**
+   * Steps 2-4 and 6 of an iteration on a batch of sequences `ids` [B, P + N] (left-padded prompts,
+   * right-padded completions): what step() trains on and explain() shows, by the same code.
+   */
+  private async measure(ids: tf.Tensor2D, P: number, N: number, prompts: string[], completions: string[], finished: readonly boolean[]) {
+    const cfg = this.cfg;
+    const B = prompts.length;
+    // 2. log-probs of the sampled tokens (at the sampling temperature), reference log-probs, values
+    const [logpOld, logpRef, valuesOld, mask, entropy] = await this.readGrids(B, N, () => {
+      const pol = completionLogProbs(this.policy, ids, P, cfg.temperature, true);
+      const ref = completionLogProbs(this.reference, ids, P, cfg.temperature);
+      const values = completionValues(this.critic, ids, P);
+      return [pol.perToken, ref.perToken, values, pol.mask, pol.entropy!];
+    });
+
+    // 3. scores from the reward model, minus the truncation penalty for rollouts without EOS
+    const rawScores = await this.scorer(prompts, completions);
+    const scores = rawScores.map((s, b) => s - (finished[b] ? 0 : cfg.truncationPenalty));
+    if (!scores.every(Number.isFinite)) throw new RolledBackError('PPO', new Error('the reward model returned a non-finite score'));
+
+    // 4. compute rewards: per-token KL penalty, score at the last token
+    const kl = tokenKl(logpOld, logpRef, mask, cfg.klEstimator);
+    const { rewards, nonScore } = computeRewards(scores, kl, mask, this.klCoef);
+
+    // 6. compute advantages and returns
+    const { advantages, returns } = gae(rewards, valuesOld, mask, cfg.gamma, cfg.lambda);
+    return { logpOld, logpRef, valuesOld, mask, entropy, rawScores, scores, kl, nonScore, advantages, returns };
+  }
+
+  /**
+   * The per-token view of one completion of `prompt` (per-token.ts): steps 2-4 and 6 of an
+   * iteration on that one sequence, with the current policy, critic and beta. No weight changes.
+   */
+  async explain(prompt: string, completion: string): Promise<TokenBreakdown> {
+    const seq = encodeBatch(this.tokenizer, [prompt], [completion]);
+    const N = seq.width - seq.promptWidth;
+    const finished = completionIds(this.tokenizer, completion).at(-1) === EOS_ID;
+    const ids = tf.tensor2d(seq.ids, [1, seq.width], 'int32');
+    try {
+      const m = await this.measure(ids, seq.promptWidth, N, [prompt], [completion], [finished]);
+      const tokens = completionTokens(this.tokenizer, seq.ids, seq.promptWidth, seq.width, m.mask);
+      const n = tokens.length;
+      const logRatio = gridRow(tokenKl(m.logpOld, m.logpRef, m.mask, 'k1'), 0, n);
+      const klPenalty = gridRow(m.nonScore, 0, n).map((x) => -x);
+      return {
+        prompt,
+        completion,
+        steps: this.iteration,
+        tokens,
+        logRatio,
+        klPenalty,
+        sequenceKl: total(logRatio),
+        penaltyTotal: total(klPenalty),
+        estimator: this.cfg.klEstimator,
+        beta: this.klCoef,
+        advantage: gridRow(m.advantages, 0, n),
+        advantageKind: 'gae',
+        score: m.rawScores[0],
+        penalisedScore: m.scores[0],
+        values: gridRow(m.valuesOld, 0, n),
+        group: null,
+      };
     } finally {
       ids.dispose();
     }

@@ -20,6 +20,8 @@ import type { AppLink } from './link';
 import { Preferences } from './preferences.svelte';
 import { RewardState } from './reward.svelte';
 import { Training } from './training.svelte';
+import { PerTokenState } from './per-token.svelte';
+import { RoundsState } from './rounds.svelte';
 
 /** Prompts the base model continues on first load: each opens a typical review of the corpus. */
 export const BUILTIN_PROMPTS = ['the pizza was', 'what a', 'the hotel was', 'we loved', 'the staff'];
@@ -65,6 +67,8 @@ export class Playground implements AppLink {
   readonly reward: RewardState;
   readonly training: Training;
   readonly autopilot: Autopilot;
+  readonly perToken: PerTokenState;
+  readonly rounds: RoundsState;
   /** "Reward hacking": proxy against gold, the rollouts' symptoms, the presets. */
   readonly hacking: Hacking;
   /** "Is RL necessary?": the worker's reward-KL plane and the typed demonstrations. */
@@ -110,6 +114,8 @@ export class Playground implements AppLink {
       () => this.reward.latest?.labels ?? 0,
     );
     this.autopilot = new Autopilot(this, this.prefs, this.training, () => this.config.annotator, () => this.config.autopilot);
+    this.perToken = new PerTokenState(this);
+    this.rounds = new RoundsState(this);
     this.hacking = new Hacking(this, this.training, this.autopilot, this.prefs, this.reward);
     this.plane = new PlaneState(this);
     this.prefs.restore();
@@ -168,6 +174,8 @@ export class Playground implements AppLink {
     this.hacking.clear();
     this.training.clear();
     this.reward.clear();
+    this.perToken.clear();
+    this.rounds.clear();
     this.plane.clear();
     this.samples = [];
     await this.start();
@@ -254,6 +262,9 @@ export class Playground implements AppLink {
         break;
       case 'rolledBack':
         this.warn(event.message);
+        break;
+      case 'rounds':
+        this.rounds.receive(event.summary);
         break;
       case 'warning':
         this.warn(event.message);

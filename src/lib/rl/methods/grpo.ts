@@ -9,6 +9,7 @@ import { int, real } from '../../config/fields';
 import { groupAdvantages, type ScaleRewards } from '../group-math';
 import { clippedSurrogate, COMPLETIONS_CHART, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, type GroupBatch, type GroupConfig, type LossInputs, type MethodAdvantages, type PassLoss } from '../group-trainer';
 import { maskedMeanT } from '../ppo-math';
+import { mean, std } from '../../math/stats';
 import { defineMethod } from './common';
 import type { MethodContext } from './types';
 
@@ -30,9 +31,21 @@ export class GrpoTrainer extends GroupTrainer<GrpoConfig> {
     super('GRPO', ctx, config);
   }
 
+  protected readonly penaltyEstimator = 'k3';
+  protected readonly advantageKind = 'group';
+
+  protected groupRewards(batch: GroupBatch): number[] {
+    return batch.scores;
+  }
+
+  /** A group alone: its mean, and its std unless scale_rewards is 'none' (a one-group batch's std is the group's). */
+  protected groupBaseline(rewards: readonly number[]): { baseline: number; spread: number | null } {
+    return { baseline: mean(rewards), spread: this.cfg.scaleRewards === 'none' ? null : std(rewards, 1) };
+  }
+
   /** 4. group-normalised advantages: (r - group mean) / (std + eps), std as scale_rewards says. */
   protected advantages(batch: GroupBatch): MethodAdvantages {
-    return groupAdvantages(batch.scores, this.cfg.groupSize, this.cfg.scaleRewards);
+    return groupAdvantages(this.groupRewards(batch), this.cfg.groupSize, this.cfg.scaleRewards);
   }
 
   /**

@@ -48,6 +48,7 @@ export const PPO = defineMethod<PpoConfig>({
         return { metrics: { ...r.metrics }, samples: r.samples, stopReason: r.stopReason };
       },
       complete: (prompts, rng) => sampleTexts(ppo.policy, ctx.tokenizer, prompts, rng),
+      explain: (prompt, completion) => ppo.explain(prompt, completion),
       configure: (patch) => ppo.updateConfig(patchConfig(ppo.config, patch)),
       dispose: () => ppo.dispose(),
     };

@@ -9,6 +9,7 @@ import { int, real } from '../../config/fields';
 import { leaveOneOutAdvantages } from '../group-math';
 import { clippedSurrogate, COMPLETIONS_CHART, GROUP_DEFAULTS, GROUP_FIELDS, GroupTrainer, maskedGridMean, type GroupBatch, type GroupConfig, type LossInputs, type MethodAdvantages, type PassLoss } from '../group-trainer';
 import { tokenKl } from '../ppo-math';
+import { mean } from '../../math/stats';
 import { defineMethod } from './common';
 import type { MethodContext } from './types';
 
@@ -30,9 +31,22 @@ export class RlooTrainer extends GroupTrainer<RlooConfig> {
     super('RLOO', ctx, config);
   }
 
+  protected readonly penaltyEstimator = 'k1';
+  protected readonly advantageKind = 'leave-one-out';
+
+  /** The reward with the sequence KL folded in: r = score - beta * KL. */
+  protected groupRewards(batch: GroupBatch): number[] {
+    return batch.scores.map((s, b) => s - this.beta * batch.klSeq[b]);
+  }
+
+  /** The first reward is compared with the mean of the other K - 1 (before any batch normalisation). */
+  protected groupBaseline(rewards: readonly number[]): { baseline: number; spread: number | null } {
+    return { baseline: mean(rewards.slice(1)), spread: null };
+  }
+
   /** 4. rewards with the sequence KL folded in (r = score - beta * KL), then leave-one-out advantages. */
   protected advantages(batch: GroupBatch): MethodAdvantages {
-    const rewards = batch.scores.map((s, b) => s - this.beta * batch.klSeq[b]);
+    const rewards = this.groupRewards(batch);
     const kl = maskedGridMean(tokenKl(batch.logpOld, batch.logpRef, batch.mask, 'k1'), batch.mask); // TRL's kl: per token
     return { ...leaveOneOutAdvantages(rewards, this.cfg.groupSize, this.cfg.normalizeAdvantages === 'on'), metrics: { kl } };
   }

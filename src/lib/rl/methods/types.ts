@@ -9,6 +9,7 @@ import type { FieldSpec, FieldValue } from '../../config/fields';
 import type { Tokenizer } from '../../data/tokenizer';
 import type { Rng } from '../../math/rng';
 import type { Gpt } from '../../model/gpt';
+import type { TokenBreakdown } from '../per-token';
 import type { Label } from '../preferences';
 import type { Demonstration } from '../sft';
 
@@ -77,6 +78,11 @@ export interface Trainer {
   step(): Promise<StepResult>;
   /** One completion per prompt, drawn with `rng` (text as completionText writes it). */
   complete(prompts: readonly string[], rng: Rng): Promise<string[]>;
+  /**
+   * The per-token view of one completion (../per-token.ts), measured by the same code as the
+   * method's training step, with no weight change; absent for methods without per-token terms.
+   */
+  explain?(prompt: string, completion: string): Promise<TokenBreakdown>;
   /** New settings from the next step on (the page's live controls); the values were checked at the boundary. */
   configure(config: Record<string, FieldValue>): void;
   dispose(): void;
