@@ -226,11 +226,20 @@ describe('how it works', () => {
       expect(overflow).toBeLessThanOrEqual(0);
       // A formula wider than the phone scrolls inside its own box, which stays on screen.
       const widest = await region.locator('.math-box').evaluateAll((bs) =>
-        bs.map((b) => ({ right: b.getBoundingClientRect().right, scrolls: b.scrollWidth > b.clientWidth, overflowX: getComputedStyle(b).overflowX })),
+        bs.map((b) => {
+          const box = b.getBoundingClientRect();
+          const drawn = [...b.querySelectorAll('math *')].map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0);
+          const left = Math.min(...drawn.map((r) => r.left));
+          const right = Math.max(...drawn.map((r) => r.right));
+          return { key: b.getAttribute('data-formula'), box: { left: box.left, right: box.right }, left, width: right - left, scrollWidth: b.scrollWidth, scrolls: b.scrollWidth > b.clientWidth, overflowX: getComputedStyle(b).overflowX };
+        }),
       );
       for (const w of widest) {
-        expect(w.right).toBeLessThanOrEqual(390);
+        expect(w.box.right, w.key ?? '').toBeLessThanOrEqual(390);
         expect(w.overflowX).toBe('auto');
+        // Nothing is cut off on the left (a centred formula wider than its box could be), and the scroll reaches its end.
+        expect(w.left, w.key ?? '').toBeGreaterThanOrEqual(w.box.left - 1);
+        expect(w.scrollWidth + 1, w.key ?? '').toBeGreaterThanOrEqual(w.width);
       }
       report('how-it-works phone: formulas scrolling in their box', widest.filter((w) => w.scrolls).length);
       await region.screenshot({ path: join(SHOTS, 'how-it-works-phone.png') });
