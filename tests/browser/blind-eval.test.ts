@@ -102,7 +102,10 @@ describe('blind evaluation', () => {
       }
 
       await expect(region.getByLabel('Method to judge').inputValue()).resolves.toBe('ppo');
-      await region.getByRole('button', { name: 'Start blind comparison' }).click();
+      // Started by keyboard; the focus moves to the answers (the Start button goes away).
+      await region.getByRole('button', { name: 'Start blind comparison' }).focus();
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.evaluate(() => document.activeElement?.textContent ?? '')).toMatch(/^Left is better/);
 
       const given: Given[] = [];
       let lastDraw = 0;
