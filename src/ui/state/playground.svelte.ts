@@ -14,6 +14,7 @@ import {
 import { errorText } from '../errors';
 import type { WorkerClient } from '../worker-client';
 import { Autopilot } from './autopilot.svelte';
+import { PipelineState } from './pipeline.svelte';
 import { Hacking } from './hacking.svelte';
 import { PlaneState } from './plane.svelte';
 import type { AppLink } from './link';
@@ -67,6 +68,8 @@ export class Playground implements AppLink {
   readonly reward: RewardState;
   readonly training: Training;
   readonly autopilot: Autopilot;
+  /** "Pipeline": the overview's arrows (lit by the events below) and its step buttons. */
+  readonly pipeline: PipelineState;
   readonly perToken: PerTokenState;
   readonly rounds: RoundsState;
   /** "Reward hacking": proxy against gold, the rollouts' symptoms, the presets. */
@@ -114,6 +117,7 @@ export class Playground implements AppLink {
       () => this.reward.latest?.labels ?? 0,
     );
     this.autopilot = new Autopilot(this, this.prefs, this.training, () => this.config.annotator, () => this.config.autopilot);
+    this.pipeline = new PipelineState(this);
     this.perToken = new PerTokenState(this);
     this.rounds = new RoundsState(this);
     this.hacking = new Hacking(this, this.training, this.autopilot, this.prefs, this.reward);
@@ -221,6 +225,7 @@ export class Playground implements AppLink {
   }
 
   private onEvent(event: WorkerEvent): void {
+    this.pipeline.observe(event);
     switch (event.type) {
       case 'pair':
         this.prefs.receivePair(event.pair);
@@ -230,7 +235,7 @@ export class Playground implements AppLink {
         break;
       case 'rewardModel':
         this.reward.receive(event.metrics);
-        if (event.metrics.cause !== 'refit') this.training.labelsChanged();
+        if (event.metrics.cause === 'labels' || event.metrics.cause === 'edit') this.training.labelsChanged();
         break;
       case 'refit':
         this.reward.receiveRefit(event);
