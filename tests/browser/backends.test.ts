@@ -59,9 +59,9 @@ describe('one PPO iteration on each training backend', () => {
         await waitForChartPoints(page, 'reward-model', 1, r.timeoutMs);
         const stepAt = Date.now();
         await page.getByRole('button', { name: 'Step', exact: true }).click();
-        await waitForChartPoints(page, 'ppo-reward', 1, r.timeoutMs);
+        await waitForChartPoints(page, 'ppo-reward-model-score', 1, r.timeoutMs);
         await expect(page.getByRole('status').textContent()).resolves.toMatch(/paused after PPO 1 iteration\b/);
-        const reward = await chartTable(page, 'PPO Reward');
+        const reward = await chartTable(page, 'PPO Reward-model score');
         expect(reward.rows).toHaveLength(1);
         expect(reward.rows[0].every(Number.isFinite)).toBe(true);
         const kl = await chartTable(page, 'PPO KL to the reference');

@@ -49,6 +49,7 @@ describe('labels', () => {
       await page.getByText('Label history (3)').click();
       await page.getByLabel('Answer of label 1').selectOption('B');
       await page.getByRole('button', { name: 'Remove label 3' }).click();
+      await page.getByRole('button', { name: 'Yes, remove' }).click(); // Remove asks first
       await waitForLabels(page, 2);
       await page.getByText(/The refit finished/).waitFor({ timeout: LOAD_MS });
 

@@ -97,8 +97,8 @@ describe('the RLHF loop', () => {
       const trainStart = await page.evaluate(() => performance.now());
       await page.getByRole('button', { name: 'Train', exact: true }).click();
       await expect(page.getByRole('status').textContent()).resolves.toMatch(/training PPO/);
-      await methodRegion(page, 'PPO').locator('[data-chart="ppo-reward"]').scrollIntoViewIfNeeded();
-      await waitForChartPoints(page, 'ppo-reward', 2, ITERATION_MS * 2);
+      await methodRegion(page, 'PPO').locator('[data-chart="ppo-reward-model-score"]').scrollIntoViewIfNeeded();
+      await waitForChartPoints(page, 'ppo-reward-model-score', 2, ITERATION_MS * 2);
       await waitForChartPoints(page, 'ppo-kl-coefficient', 2, ITERATION_MS);
 
       // Fixed beta 0.2, while training: the KL coefficient chart shows it from the next iteration on.
@@ -130,15 +130,15 @@ describe('the RLHF loop', () => {
       await expect(page.getByRole('status').textContent()).resolves.toMatch(/paused after PPO \d+ iterations?/);
       // An iteration in flight when Pause was pressed may still land: wait until none has for a while.
       await expect.poll(async () => (await workerLast(page, 'runState'))?.running, { timeout: ITERATION_MS }).toBe(false);
-      let stopped = await chartPoints(page, 'ppo-reward');
+      let stopped = await chartPoints(page, 'ppo-reward-model-score');
       for (let quiet = 0; quiet < 3; ) {
         await page.waitForTimeout(1_000);
-        const now = await chartPoints(page, 'ppo-reward');
+        const now = await chartPoints(page, 'ppo-reward-model-score');
         quiet = now === stopped ? quiet + 1 : 0;
         stopped = now;
       }
       await page.waitForTimeout(3_000);
-      expect(await chartPoints(page, 'ppo-reward')).toBe(stopped);
+      expect(await chartPoints(page, 'ppo-reward-model-score')).toBe(stopped);
       expect(await chartPoints(page, 'ppo-kl-coefficient')).toBe(stopped);
       expect((await workerLast(page, 'iteration'))?.step).toBe(stopped);
 
@@ -148,7 +148,7 @@ describe('the RLHF loop', () => {
       const betas = kl.rows.map((r) => r[1]);
       expect(betas[betas.length - 1]).toBeCloseTo(0.2, 5);
       expect(betas[0]).toBeCloseTo(0.05, 5);
-      const reward = await chartTable(page, 'PPO Reward');
+      const reward = await chartTable(page, 'PPO Reward-model score');
       expect(reward.rows.map((r) => r[0])).toEqual(Array.from({ length: stopped }, (_, i) => i + 1));
 
       // The CSV has every row, with TRL's metric names.
@@ -174,10 +174,11 @@ describe('the RLHF loop', () => {
       await expect(origin.textContent()).resolves.toMatch(/^written by PPO after \d+ iterations?;/);
       await fullPageShot(page, join(SCREENSHOT_DIR, 'loop-trained-desktop-1280x800.png'));
 
-      // Reset: back to the base policy, the PPO curves start over, the labels stay.
+      // Reset (it asks first: it drops PPO's work): back to the base policy, the PPO curves start over, the labels stay.
       await page.getByRole('button', { name: 'Reset', exact: true }).click();
+      await page.getByRole('button', { name: 'Yes, reset', exact: true }).click();
       await page.waitForFunction(() => /not trained yet/.test(document.querySelector('[role="status"]')?.textContent ?? ''), undefined, { timeout: ITERATION_MS });
-      await page.waitForFunction(() => document.querySelector('[data-chart="ppo-reward"]')?.getAttribute('data-points') === '0', undefined, { timeout: ITERATION_MS });
+      await page.waitForFunction(() => document.querySelector('[data-chart="ppo-reward-model-score"]')?.getAttribute('data-points') === '0', undefined, { timeout: ITERATION_MS });
       await expect(methodRegion(page, 'PPO').locator('[data-steps]').getAttribute('data-steps')).resolves.toBe('0');
       expect(await statusLabels(page)).toBe(5);
       expect(errors).toEqual([]);
@@ -241,8 +242,8 @@ describe('the RLHF loop', () => {
       const trainStart = await page.evaluate(() => performance.now());
       await page.getByRole('button', { name: 'Train', exact: true }).click();
       // Watch PPO's charts while it trains: charts out of view do not redraw.
-      await methodRegion(page, 'PPO').locator('[data-chart="ppo-reward"]').scrollIntoViewIfNeeded();
-      await waitForChartPoints(page, 'ppo-reward', 500, 360_000);
+      await methodRegion(page, 'PPO').locator('[data-chart="ppo-reward-model-score"]').scrollIntoViewIfNeeded();
+      await waitForChartPoints(page, 'ppo-reward-model-score', 500, 360_000);
       await page.getByRole('button', { name: 'Pause', exact: true }).click();
       const trainEnd = await page.evaluate(() => performance.now());
       const opened = Date.now();
@@ -252,7 +253,7 @@ describe('the RLHF loop', () => {
       const during = (await longTasks(page, trainStart)).filter((t) => t.start <= trainEnd);
       const max = Math.max(0, ...during.map((t) => t.duration));
       report('500-iteration run: main-thread long tasks while training, table open', {
-        iterations: await chartPoints(page, 'ppo-reward'),
+        iterations: await chartPoints(page, 'ppo-reward-model-score'),
         seconds: Math.round((trainEnd - trainStart) / 1000),
         longTasks: during.length,
         maxMs: Math.round(max),
@@ -276,8 +277,8 @@ describe('the RLHF loop', () => {
       }
       await expect(page.getByRole('checkbox', { name: 'GRPO', exact: true }).isChecked()).resolves.toBe(true);
       await page.getByRole('button', { name: 'Step', exact: true }).click();
-      await waitForChartPoints(page, 'ppo-reward', 1, ITERATION_MS);
-      await waitForChartPoints(page, 'grpo-reward', 1, ITERATION_MS);
+      await waitForChartPoints(page, 'ppo-reward-model-score', 1, ITERATION_MS);
+      await waitForChartPoints(page, 'grpo-reward-model-score', 1, ITERATION_MS);
       await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Sample strip"] tr[data-model="grpo"]').length === 4, undefined, { timeout: ITERATION_MS });
       await settle(page, LOAD_MS);
       expect(await statusLabels(page)).toBe(3);

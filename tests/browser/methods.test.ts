@@ -102,8 +102,8 @@ describe('methods', () => {
       await page.getByRole('button', { name: 'Start autopilot' }).click();
       await expect.poll(async () => (await workerLast(page, 'annotatorSet'))?.annotator?.gold).toBe('grammar');
       // DPO runs on the labels by itself (it is ticked); autopilot presses Train for PPO and GRPO.
-      await waitForChartPoints(page, 'grpo-reward', 2, METHODS_MS);
-      await waitForChartPoints(page, 'ppo-reward', 2, METHODS_MS);
+      await waitForChartPoints(page, 'grpo-reward-model-score', 2, METHODS_MS);
+      await waitForChartPoints(page, 'ppo-reward-model-score', 2, METHODS_MS);
       await waitForChartPoints(page, 'dpo-dpo-loss', 1, METHODS_MS);
       await page.waitForFunction(
         () => ['grpo', 'dpo'].every((m) => document.querySelectorAll(`table[aria-label="Sample strip"] tr[data-model="${m}"]`).length === 4),
@@ -163,7 +163,7 @@ describe('methods', () => {
 
       // Each method's charts are its own: GRPO's reward chart has a point per GRPO iteration.
       const runState = await workerLast(page, 'runState');
-      expect(await chartPoints(page, 'grpo-reward')).toBeGreaterThanOrEqual(2);
+      expect(await chartPoints(page, 'grpo-reward-model-score')).toBeGreaterThanOrEqual(2);
       expect(runState?.steps.grpo).toBeGreaterThanOrEqual(2);
       await saveReadmeScreenshot(page, 'desktop');
 

@@ -79,6 +79,7 @@ export const GROUP_DEFAULTS = {
 export const GROUP_FIELDS: readonly FieldSpec[] = [
   { kind: 'choice', key: 'klControl', label: 'KL control', choices: ['adaptive', 'fixed'], reason: "TRL's beta is fixed; adaptive is ours (PPO's controller, Ziegler et al. 2019) and keeps KL near the target" },
   { kind: 'number', key: 'targetKl', label: 'target KL (nats per sequence)', rule: real(0.1, 50, 0.1), reason: "PPO's target: the adaptive controller aims here, under the page's 5 nats" },
+  { kind: 'number', key: 'klStop', label: 'KL guard limit (nats per sequence)', rule: real(0.5, 500, 0.5), reason: "PPO's: training stops when the mean KL of the last 3 iterations passes this, about 3x the target (a run that escaped its KL control); raise it to watch a collapse go on" },
   { kind: 'number', key: 'epsilon', label: 'clip range epsilon', rule: real(0.01, 1, 0.01), reason: "TRL's epsilon: the ratio is clipped to [0.8, 1.2]" },
   { kind: 'number', key: 'truncationPenalty', label: 'truncation penalty', rule: real(0, 5, 0.1), reason: "PPO's: a completion without EOS scores 1 less, which keeps this tiny model ending its sentences" },
   { kind: 'number', key: 'temperature', label: 'sampling temperature', rule: real(0.1, 3, 0.05), reason: "1 samples the policy's own distribution, as the ratio assumes (TRL's default)" },
@@ -89,6 +90,7 @@ export const GROUP_FIELDS: readonly FieldSpec[] = [
 export const COMPLETIONS_CHART: ChartSpec = {
   title: 'Completions',
   keys: ['completions/mean_length', 'completions/clipped_ratio', 'completions/distinct'],
+  floor: 0,
   explain: 'Mean length in tokens, the share cut off without EOS, and the share of distinct rollouts: a collapse shows here first.',
 };
 

@@ -245,6 +245,7 @@ export class Playground implements AppLink {
         break;
       case 'runState':
         this.training.receiveRunState(event);
+        if (!event.running && event.reason) void this.autopilot.trainingStopped(event.reason);
         break;
       case 'methodState':
         this.training.receiveProgress(event);

@@ -19,12 +19,22 @@ export class RewardState {
   refitAsked = $state(false);
   refitNote = $state<string | null>(null);
   readonly series = new Series(REWARD_COLUMNS);
+  /**
+   * The reward model has learned: it has taken at least one Bradley-Terry step on the labels
+   * since it was made (a label's incremental steps, or a finished refit). Before that it gives
+   * every completion the same score (0 after normalisation), so its accuracy and every RM score
+   * mean nothing yet. After a reload the restored labels are held but not learned until the refit
+   * the worker starts on them finishes.
+   */
+  readonly learned = $derived((this.latest?.steps ?? 0) > 0);
 
   constructor(private readonly app: AppLink) {}
 
   receive(metrics: RewardMetrics): void {
     this.latest = metrics;
-    this.series.pushRecord({ update: metrics.update, labels: metrics.labels, loss: metrics.loss, accuracy: metrics.accuracy });
+    // An untrained model answers 50/50 on every pair, which counts as 0 % right: no accuracy point until it has learned.
+    const accuracy = metrics.steps > 0 ? metrics.accuracy : NaN;
+    this.series.pushRecord({ update: metrics.update, labels: metrics.labels, loss: metrics.loss, accuracy });
   }
 
   receiveRefit(event: RefitEvent): void {

@@ -33,8 +33,8 @@ export const BEST_OF_N = defineMethod<BestOfNConfig>({
     { kind: 'number', key: 'batches', label: 'batches', rule: int(1, 64), reason: 'each batch is one point on the chart' },
   ],
   charts: [
-    { title: 'Best-of-N score', keys: ['reward', 'reward/sample'], explain: 'Mean reward-model score of the best of N candidates, and of one plain sample (N = 1): the gap is what reranking buys.' },
-    { title: 'KL bound', keys: ['kl'], explain: 'log N - (N - 1)/N nats: how far best-of-N is from the base model, in closed form.' },
+    { title: 'Reward-model score of the best of N', keys: ['reward', 'reward/sample'], explain: 'Mean reward-model score of the best of N candidates, and of one plain sample (N = 1): the gap is what reranking buys.' },
+    { title: 'KL bound', keys: ['kl'], floor: 0, explain: 'log N - (N - 1)/N nats: how far best-of-N is from the base model, in closed form.' },
   ],
   create(ctx, config): Trainer {
     let cfg = config;

@@ -27,7 +27,7 @@ export const DPO = defineMethod<DpoMethodConfig>({
   charts: [
     { title: 'DPO loss', keys: ['loss'], explain: '-log sigmoid(beta * margin), mean over the batch: falls as the policy separates chosen from rejected.' },
     { title: 'Implicit rewards', keys: ['rewards/chosen', 'rewards/rejected', 'rewards/margins'], explain: 'beta * log(pi / pi_ref) of the chosen and rejected completions, and their difference.' },
-    { title: 'Pair accuracy', keys: ['rewards/accuracies'], explain: 'Share of pairs whose chosen completion has the larger implicit reward.' },
+    { title: 'Pair accuracy', keys: ['rewards/accuracies'], floor: 0, explain: 'Share of pairs whose chosen completion has the larger implicit reward.' },
   ],
   create(ctx, config): Trainer {
     let cfg = config;

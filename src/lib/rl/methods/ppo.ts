@@ -19,6 +19,7 @@ export const PPO = defineMethod<PpoConfig>({
     { kind: 'number', key: 'targetKl', label: 'target KL (nats per sequence)', rule: real(0.1, 50, 0.1), reason: 'the adaptive controller aims here; 4.5 nats keeps the text fluent while the reward climbs' },
     { kind: 'number', key: 'initKlCoef', label: 'KL coefficient beta', rule: real(0, 2, 0.005), reason: "beta at the start, and always when fixed: prototype2's 0.05 (InstructGPT used 0.02 on far larger models)" },
     { kind: 'number', key: 'klStop', label: 'KL guard limit (nats per sequence)', rule: real(0.5, 500, 0.5), reason: 'training stops when the mean KL of the last 3 iterations passes this: 12 is about 3x the target, a run that has escaped its KL control (prototype2 reached 6-8 nats without control); raise it to watch a collapse go on' },
+    { kind: 'number', key: 'klStop', label: 'KL guard limit (nats per sequence)', rule: real(0.5, 500, 0.5), reason: 'training stops when the mean KL of the last 3 iterations passes this: 12 is about 3x the target, a run that has escaped its KL control (prototype2 reached 6-8 nats without control); raise it to watch a collapse go on' },
     { kind: 'number', key: 'lr', label: 'learning rate', rule: real(1e-6, 1e-2, 1e-5), reason: "prototype2's Adam rate for policy and critic" },
     { kind: 'number', key: 'clipRange', label: 'clip range', rule: real(0.01, 1, 0.01), reason: 'Schulman et al. 2017 and TRL: the ratio is clipped to [0.8, 1.2]' },
     { kind: 'number', key: 'rolloutsPerIteration', label: 'rollouts per iteration', rule: int(2, 256), reason: "prototype2's 64: enough for a stable advantage estimate, under a second on WASM" },
@@ -27,12 +28,12 @@ export const PPO = defineMethod<PpoConfig>({
     { kind: 'number', key: 'truncationPenalty', label: 'truncation penalty', rule: real(0, 5, 0.1), reason: 'the prototype: a completion without EOS scores 1 less, which stops the policy from never ending its sentences (99 % finish)' },
   ],
   charts: [
-    { title: 'Reward', keys: ['objective/scores', 'objective/rlhf_reward'], explain: 'objective/scores is the reward model\'s mean score of the rollouts; objective/rlhf_reward subtracts the KL penalty: what PPO maximises.' },
-    { title: 'KL to the reference', keys: ['objective/kl', 'objective/kl_k3'], explain: 'Nats per sequence between the policy and the frozen base model (k1 as penalised, k3 beside it).' },
-    { title: 'KL coefficient', keys: ['objective/kl_coef'], explain: 'beta: the adaptive controller raises it when KL is above target.' },
+    { title: 'Reward-model score', keys: ['objective/scores', 'objective/rlhf_reward'], explain: 'objective/scores is the reward model\'s mean score of the rollouts; objective/rlhf_reward subtracts the KL penalty: what PPO maximises.' },
+    { title: 'KL to the reference', keys: ['objective/kl', 'objective/kl_k3'], floor: 0, explain: 'Nats per sequence between the policy and the frozen base model (k1 as penalised, k3 beside it).' },
+    { title: 'KL coefficient', keys: ['objective/kl_coef'], floor: 0, explain: 'beta: the adaptive controller raises it when KL is above target.' },
     { title: 'Losses', keys: ['loss/policy_avg', 'loss/value_avg'], explain: 'The clipped surrogate loss of the policy and the clipped value loss of the critic.' },
-    { title: 'Clipping', keys: ['policy/clipfrac_avg', 'val/clipfrac_avg', 'policy/approxkl_avg'], explain: 'How often the ratio or the value hit the clip range, and the approximate KL of one update.' },
-    { title: 'Completions', keys: ['completion/length', 'completion/finished', 'completion/distinct'], explain: 'Mean length in tokens, the share that end with EOS, and the share of distinct rollouts: a collapse shows here first.' },
+    { title: 'Clipping', keys: ['policy/clipfrac_avg', 'val/clipfrac_avg', 'policy/approxkl_avg'], floor: 0, explain: 'How often the ratio or the value hit the clip range, and the approximate KL of one update.' },
+    { title: 'Completions', keys: ['completion/length', 'completion/finished', 'completion/distinct'], floor: 0, explain: 'Mean length in tokens, the share that end with EOS, and the share of distinct rollouts: a collapse shows here first.' },
   ],
   create(ctx, config): Trainer {
     const ppo = new PpoTrainer(ctx.base, ctx.rewardModel, ctx.scorer, ctx.tokenizer, config, ctx.rng, ctx.prompts);

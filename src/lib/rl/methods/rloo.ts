@@ -85,9 +85,9 @@ export const RLOO = defineMethod<RlooConfig>({
     { kind: 'number', key: 'promptsPerIteration', label: 'prompts per iteration', rule: int(1, 64), reason: "16 x 4 = 64 rollouts, PPO's cost per iteration" },
   ],
   charts: [
-    { title: 'Reward', keys: ['reward', 'reward_std'], explain: "The reward model's mean score of the rollouts (minus the truncation penalty, before the KL term) and its spread." },
-    { title: 'KL to the reference', keys: ['kl/sequence', 'kl'], explain: 'Nats per completion (summed k1, what is subtracted from the reward times beta) and per token.' },
-    { title: 'KL coefficient', keys: ['beta'], explain: 'beta of the reward penalty: the adaptive controller raises it when KL per sequence is above target.' },
+    { title: 'Reward-model score', keys: ['reward', 'reward_std'], explain: "The reward model's mean score of the rollouts (minus the truncation penalty, before the KL term) and its spread." },
+    { title: 'KL to the reference', keys: ['kl/sequence', 'kl'], floor: 0, explain: 'Nats per completion (summed k1, what is subtracted from the reward times beta) and per token.' },
+    { title: 'KL coefficient', keys: ['beta'], floor: 0, explain: 'beta of the reward penalty: the adaptive controller raises it when KL per sequence is above target.' },
     { title: 'Clipping and entropy', keys: ['clip_ratio/region_mean', 'entropy'], explain: "Share of completions whose sequence ratio left [1 - epsilon, 1 + epsilon] in the advantage's direction, and the policy's entropy per token." },
     COMPLETIONS_CHART,
   ],

@@ -25,9 +25,17 @@ export type MethodKind = 'online' | 'offline' | 'rerank';
 
 /** A chart of some of a method's metrics against its step count. */
 export interface ChartSpec {
+  /** Plain words first ("Reward-model score"); the page shows the TRL names (keys) beside it. */
   title: string;
   /** Metric names, as the trainer's step returns them. */
   keys: readonly string[];
+  /**
+   * Where the y axes start for a quantity that cannot be negative (KL, beta, shares): 0, so a beta
+   * going from 0.050 to 0.058 reads as the small change it is. A point below it (a k1 KL estimate
+   * can dip under 0 on a few samples) still shows: the axis then starts at that point.
+   * Absent: the axes fit the values.
+   */
+  floor?: number;
   /** One or two sentences: what the curves mean and what to look for. */
   explain: string;
 }
