@@ -6,7 +6,8 @@
 // unchanged; One policy iteration: PPO's iteration +1, RM steps unchanged) and is disabled with
 // its reason before it can run; the labels -> reward model arrow lights on a label; a click or
 // Enter on a box focuses its panel and opens its explanation; the region fits 1280x800, 1920x1080
-// and a 390 px phone without sideways scrolling. Screenshots: tests/screenshots/pipeline-*.png.
+// and a 390 px phone without sideways scrolling, where a label still lights its arrow under
+// prefers-reduced-motion, without the pulse. Screenshots: tests/screenshots/pipeline-*.png.
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
@@ -44,6 +45,11 @@ async function rmSteps(page: Page): Promise<number> {
 
 async function labels(page: Page): Promise<number> {
   return Number(await page.getByRole('status').first().getAttribute('data-labels'));
+}
+
+/** The animation of an arrow's drawing now ('none' when it does not move). */
+function arrowMotion(page: Page, arrow: string): Promise<string> {
+  return region(page).locator(`[data-arrow="${arrow}"] svg`).evaluate((svg) => getComputedStyle(svg).animationName);
 }
 
 /** Whether the element has no sideways scroll in the page, and the region's box in the viewport. */
@@ -92,6 +98,7 @@ describe('pipeline', () => {
       await region(page).getByRole('button', { name: 'Label one pair' }).click();
       await page.waitForFunction(() => document.querySelector('[data-arrow="labels-rm"]')?.getAttribute('data-lit') === 'true', undefined, { timeout: STEP_MS, polling: 20 });
       expect(await flowCount(page, 'labels-rm')).toBe(flowsBefore + 1);
+      expect(await arrowMotion(page, 'labels-rm')).not.toBe('none'); // it pulses (motion is not reduced here)
       expect(await region(page).getAttribute('data-last-flow')).toMatch(/^(label|pair)$/);
       expect(await labels(page)).toBe(1);
       await page.waitForTimeout(1_500);
@@ -196,6 +203,12 @@ describe('pipeline', () => {
           for (let i = 1; i < l.boxes.length; i++) expect(l.boxes[i].top).toBeGreaterThan(l.boxes[i - 1].top);
           for (const b of l.boxes) expect(b.width).toBeGreaterThan((l.right - l.left) * 0.8);
           await region(page).screenshot({ path: join(SHOTS, 'pipeline-phone.png') });
+          // With reduced motion asked for, a label still lights its arrow, without the pulse.
+          await page.emulateMedia({ reducedMotion: 'reduce' });
+          await region(page).getByRole('button', { name: 'Label one pair' }).click();
+          await page.waitForFunction(() => document.querySelector('[data-arrow="labels-rm"]')?.getAttribute('data-lit') === 'true', undefined, { timeout: LOAD_MS, polling: 20 });
+          expect(await arrowMotion(page, 'labels-rm')).toBe('none');
+          expect(await flowCount(page, 'labels-rm')).toBeGreaterThanOrEqual(1);
         } else {
           expect(new Set(l.boxes.map((b) => Math.round(b.top))).size).toBe(1);
           expect(l.bottom).toBeLessThanOrEqual(viewport.height);
