@@ -99,6 +99,8 @@ describe('pipeline', () => {
       await page.waitForFunction(() => document.querySelector('[data-arrow="labels-rm"]')?.getAttribute('data-lit') === 'true', undefined, { timeout: STEP_MS, polling: 20 });
       expect(await flowCount(page, 'labels-rm')).toBe(flowsBefore + 1);
       expect(await arrowMotion(page, 'labels-rm')).not.toBe('none'); // it pulses (motion is not reduced here)
+      // ... and goes dark again once nothing more flows (FLOW_LIT_MS).
+      await page.waitForFunction(() => document.querySelector('[data-arrow="labels-rm"]')?.getAttribute('data-lit') === 'false', undefined, { timeout: 5_000, polling: 50 });
       expect(await region(page).getAttribute('data-last-flow')).toMatch(/^(label|pair)$/);
       expect(await labels(page)).toBe(1);
       await page.waitForTimeout(1_500);
