@@ -182,8 +182,8 @@ export class Loop {
   /** What the plane last measured (axis, gold evaluations, reward-model reports, steps) and when. */
   planeKey = '';
   planeAt = -Infinity;
-  /** The latest gold results: under autopilot the trained methods' points are these (no second evaluation). */
-  planeGold: GoldResult[] | null = null;
+  /** Each method's latest gold result that can stand on the plane (an offline one only when its run had finished): under autopilot the trained methods' points are these (no second evaluation). */
+  planeGold = new Map<MethodName, GoldResult>();
   goldCount = 0;
 }
 
@@ -352,7 +352,7 @@ export class Controller {
         const run = this.requireRun();
         loop.annotator = message.annotator ? makeAnnotator(message.annotator, run.tokenizer.vocab) : null;
         loop.goldAt = null; // a new annotator: evaluate again from the current policies
-        loop.planeGold = null; // another judge's gold (the plane's axis follows)
+        loop.planeGold.clear(); // another judge's gold (the plane's axis follows)
         this.post({ type: 'annotatorSet', requestId: message.requestId, annotator: message.annotator });
         break;
       }
@@ -762,7 +762,7 @@ export class Controller {
         this.post({ type: 'gold', results, prompts: loop.goldPrompts.length, alarms: hackingAlarms(results) });
         for (const report of loop.symptoms.receiveGold(results)) this.post({ type: 'hacking', report });
       }
-      if (annotator === loop.annotator) [loop.planeGold, loop.goldCount] = [results, loop.goldCount + 1];
+      if (annotator === loop.annotator) this.planeSawGold(run, results);
     } catch (e) {
       this.post({ type: 'warning', message: `Gold evaluation failed: ${errorText(e)}` });
     }
@@ -784,11 +784,27 @@ export class Controller {
     return run.labelCount > 0 && performance.now() - loop.planeAt >= PLANE_INTERVAL_MS && this.planeKeyOf(run) !== loop.planeKey;
   }
 
+  /**
+   * Keeps each method's latest gold result for the plane. A DPO or SFT run that has not finished
+   * is left out (autopilot's labels restart it often; the gold evaluation right after it ends is
+   * the one that counts), and best-of-N's own trainer too (the plane's sweep holds every N).
+   */
+  private planeSawGold(run: RunLike, results: readonly GoldResult[]): void {
+    const loop = this.loop;
+    loop.goldCount += 1;
+    for (const r of results) {
+      if (r.method === 'base') continue;
+      const kind = METHODS[r.method].kind;
+      if (kind === 'online' || (kind === 'offline' && run.finished(r.method))) loop.planeGold.set(r.method, r);
+    }
+  }
+
   /** Reset methods leave the plane (null: every method); the page gets the plane that is left. */
   private resetPlane(methods: MethodName[] | null): void {
     const loop = this.loop;
     loop.plane = methods === null ? [] : loop.plane.filter((p) => !methods.includes(p.method));
-    loop.planeGold = null;
+    if (methods === null) loop.planeGold.clear();
+    else for (const m of methods) loop.planeGold.delete(m);
     loop.planeKey = '';
     loop.planeAt = -Infinity;
     if (loop.planeAxis !== null) this.post({ type: 'plane', axis: loop.planeAxis, prompts: loop.goldPrompts?.length ?? 0, points: loop.plane });
@@ -822,11 +838,11 @@ export class Controller {
       for (const name of METHOD_NAMES) {
         const kind = METHODS[name].kind;
         const trainer = run.trainer(name);
-        if (kind === 'rerank' || trainer === null || (kind === 'offline' && !run.finished(name))) continue;
+        if (kind === 'rerank' || trainer === null) continue;
         if (annotator) {
-          const r = loop.planeGold?.find((g) => g.method === name);
-          if (r && (kind === 'online' || r.steps >= (trainer.totalSteps ?? 0))) fresh.push({ method: name, kind, n: null, steps: r.steps, kl: r.klPerSequence, y: r.goldScore });
-        } else {
+          const r = loop.planeGold.get(name);
+          if (r) fresh.push({ method: name, kind, n: null, steps: r.steps, kl: r.klPerSequence, y: r.goldScore });
+        } else if (kind === 'online' || run.finished(name)) {
           const m = await run.measure(name, prompts);
           fresh.push({ method: name, kind, n: null, steps: m.steps, kl: m.kl, y: m.rmScore });
         }
