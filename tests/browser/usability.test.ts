@@ -60,6 +60,8 @@ describe('usability mends', () => {
       const text = (await paused.textContent()) ?? '';
       expect(text).toMatch(/^Autopilot paused because training stopped: PPO: KL guard: mean KL of the last 3 iterations is \d+\.\d nats, above the limit of 1\./);
       expect(text).toMatch(/KL guard limit/);
+      // The methods panel says the same, and where the limit is set.
+      await expect(page.locator('[data-stop-reason="true"]').textContent()).resolves.toMatch(/PPO: KL guard: .* raise the method's "KL guard limit"/s);
       // Autopilot is off (its button offers to start again) and training is paused.
       await expect(page.getByRole('button', { name: 'Start autopilot' }).getAttribute('aria-pressed')).resolves.toBe('false');
       await expect(page.getByRole('status').first().getAttribute('data-running')).resolves.toBe('false');
@@ -210,6 +212,7 @@ describe('usability mends', () => {
       await page.getByRole('button', { name: 'Yes, remove' }).click();
       await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-labels') === '1', undefined, { timeout: 5000 });
       await expect(page.getByText('Label history (1)').count()).resolves.toBe(1);
+      expect(await focusedText(page)).toBe('Label history (1)'); // focus stays in the history, not lost with the row
       expect(errors).toEqual([]);
     } finally {
       await close();
