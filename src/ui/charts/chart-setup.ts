@@ -40,6 +40,9 @@ export interface Line {
   colour?: string;
 }
 
+/** The colour of a chart's mark (MetricChart's `mark`): where something changed, e.g. proxy and gold parting. */
+export const MARK_COLOUR = '#b91c1c';
+
 /** The base model's colour where models are compared. */
 export const BASE_COLOUR = '#6b7280';
 
