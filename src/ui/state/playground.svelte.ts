@@ -119,7 +119,7 @@ export class Playground implements AppLink {
     this.autopilot = new Autopilot(this, this.prefs, this.training, () => this.config.annotator, () => this.config.autopilot);
     this.pipeline = new PipelineState(this);
     this.perToken = new PerTokenState(this);
-    this.rounds = new RoundsState(this);
+    this.rounds = new RoundsState(this, () => this.prefs.dropPairs());
     this.hacking = new Hacking(this, this.training, this.autopilot, this.prefs, this.reward);
     this.plane = new PlaneState(this);
     this.prefs.restore();

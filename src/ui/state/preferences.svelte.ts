@@ -79,6 +79,11 @@ export class Preferences {
     if (shown) this.queue = [shown, ...behind.filter((p) => !ids.includes(p.id))];
   }
 
+  /** A new online round (Start round N): every pair held, the one on screen too, goes; the worker sends pairs from the current policy. */
+  dropPairs(): void {
+    this.queue = [];
+  }
+
   /** Labels the pair on screen; the next one shows at once. */
   choose(answer: Answer, source: Label['source'] = 'human'): void {
     const pair = this.current;

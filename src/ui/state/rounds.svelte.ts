@@ -16,7 +16,11 @@ export class RoundsState {
   /** The round labels go to now (1 before any round was started). */
   readonly round = $derived(this.summary?.round ?? 1);
 
-  constructor(private readonly app: AppLink) {}
+  /** `dropPairs`: the page's pairs go when a round starts (they were written by an older model). */
+  constructor(
+    private readonly app: AppLink,
+    private readonly dropPairs: () => void,
+  ) {}
 
   receive(summary: RoundSummary): void {
     this.summary = summary;
@@ -30,6 +34,7 @@ export class RoundsState {
     try {
       const reply = await client.request('startRound', {});
       this.started = reply.policy;
+      this.dropPairs();
     } catch (e) {
       this.problem = errorText(e);
     } finally {
