@@ -121,6 +121,12 @@ describe('lecture mode', () => {
     try {
       await page.goto(`${app.origin}/?lecture=1`);
       await waitForPair(page, LOAD_MS);
+      // Two labels and one PPO step, so the reward model's and PPO's charts have points to draw.
+      await page.keyboard.press('1');
+      await page.keyboard.press('2');
+      await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-labels') === '2', undefined, { timeout: LOAD_MS });
+      await page.getByRole('button', { name: 'Step', exact: true }).click();
+      await page.waitForFunction(() => Number(document.querySelector('[data-chart^="ppo-"]')?.getAttribute('data-points') ?? 0) >= 1, undefined, { timeout: LOAD_MS });
       const inView = await page.evaluate(() => {
         const visible = (el: Element | null) => {
           if (!el) return false;
