@@ -10,7 +10,7 @@ import type { Locator, Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { COLOURS } from '../../src/ui/charts/chart-setup';
 import { DESKTOP, openPage, PHONE, ROOT, useServedBuild } from '../support/browser';
-import { chartTable, report, waitForChartPoints, waitForPair } from './page-helpers';
+import { chartTable, methodRegion, report, waitForChartPoints, waitForPair } from './page-helpers';
 
 const LOAD_MS = 60_000;
 /** Autopilot labels, then three methods take turns: generous on a loaded 2-core machine. */
@@ -51,11 +51,12 @@ function lives(scope: Locator): Promise<Live[]> {
   );
 }
 
-/** Whether `text` is `x` rounded for reading: at most 3 significant digits, within half a unit of the last. */
+/** Whether `text` is `x` rounded for reading: at most 3 significant digits, within half a unit of the last digit shown. */
 function roundsTo(text: string, x: number): boolean {
   const shown = Number(text);
   const digits = text.replace(/^-?0*\.?0*/, '').replace('.', '').length;
-  return Number.isFinite(shown) && digits <= 3 && Math.abs(shown - x) <= 0.005 * Math.abs(x) + 1e-12;
+  const decimals = text.includes('.') ? text.length - text.indexOf('.') - 1 : 0;
+  return Number.isFinite(shown) && digits <= 3 && Math.abs(shown - x) <= 0.5 * 10 ** -decimals + 1e-12;
 }
 
 /** The last row's value of `key` in a chart's table, and the colour of its line (MetricChart: line i is COLOURS[i]). */
@@ -74,7 +75,8 @@ async function waitQuiet(page: Page, quietMs: number): Promise<void> {
   for (;;) {
     const now = await page.locator('figure[data-chart]').evaluateAll((fs) => fs.map((f) => f.getAttribute('data-points')).join(','));
     const learning = await page.locator('.verdict').textContent();
-    if (now !== last || /Learning \d+ more/.test(learning ?? '')) {
+    const busy = await page.locator('section[data-method] progress').count(); // an offline run in progress
+    if (now !== last || busy > 0 || /Learning \d+ more|learning your label/.test(learning ?? '')) {
       last = now;
       since = Date.now();
     } else if (Date.now() - since >= quietMs) return;
@@ -86,8 +88,8 @@ describe('how it works', () => {
   test('every box opens by keyboard, shows MathML, and its live numbers are the charts’ last points under autopilot', { timeout: TRAIN_MS + 2 * LOAD_MS }, async () => {
     const { page, errors, close } = await openPage(app.browser, DESKTOP);
     try {
-      const small = 'ppo.rolloutsPerIteration=8&grpo.promptsPerIteration=2&grpo.groupSize=4&rloo.promptsPerIteration=2&rloo.groupSize=4';
-      await page.goto(`${app.origin}/?seed=5&pace=100&trainAfter=6&refitEvery=0&methods=ppo,grpo,rloo&${small}`);
+      const small = 'ppo.rolloutsPerIteration=8&grpo.promptsPerIteration=2&grpo.groupSize=4&rloo.promptsPerIteration=2&rloo.groupSize=4&dpo.steps=3&best-of-n.n=4&best-of-n.batches=1';
+      await page.goto(`${app.origin}/?seed=5&pace=100&trainAfter=6&refitEvery=0&methods=ppo,grpo,rloo,dpo,best-of-n&${small}`);
       await waitForPair(page, LOAD_MS);
 
       const region = page.getByRole('region', { name: 'How it works', exact: true });
@@ -152,6 +154,13 @@ describe('how it works', () => {
       await page.getByRole('button', { name: 'Stop autopilot' }).click();
       const pause = page.getByRole('button', { name: 'Pause', exact: true });
       if ((await pause.count()) > 0) await pause.click();
+      // DPO reruns on the labels by itself (it is ticked); best-of-N runs when asked.
+      for (const title of ['DPO', 'Best-of-N']) {
+        const method = methodRegion(page, title);
+        const run = method.getByRole('button', { name: `Run ${title}`, exact: true });
+        if ((await run.count()) > 0 && (await run.getAttribute('aria-disabled')) !== 'true') await run.click();
+        await method.getByText(/^Done after/).waitFor({ timeout: TRAIN_MS });
+      }
       await waitQuiet(page, 2_000);
 
       // The objective: β and KL of each method are its KL coefficient and KL charts' last points.
@@ -201,6 +210,29 @@ describe('how it works', () => {
       const rm = (await lives(region.locator('#how-bt .live-line[data-method="reward-model"]'))).find((l) => l.key === 'loss');
       expect(rm?.chart).toBe('Reward model');
       expect(Number(rm?.value)).toBe((await lastPointOf(page, 'Reward model', 'loss')).value);
+
+      // Every number drawn from a chart, in every box, is that chart's last point, in its line's colour.
+      const charted = (await lives(region)).filter((l) => l.chart !== '');
+      const byChart = new Map<string, Live[]>();
+      for (const l of charted) byChart.set(l.chart, [...(byChart.get(l.chart) ?? []), l]);
+      for (const chart of byChart.keys()) {
+        const { header, rows } = await chartTable(page, chart);
+        const shown = (await lives(region)).filter((l) => l.chart === chart); // read right after the table
+        for (const l of shown) {
+          const col = header.indexOf(l.key);
+          expect(col, `${chart} draws ${l.key}`).toBeGreaterThan(0);
+          expect(Number(l.value), `${chart}: ${l.key}`).toBe(rows[rows.length - 1][col]);
+          expect(l.colour, `${chart}: ${l.key}`).toBe(COLOURS[(col - 1) % COLOURS.length]);
+          if (!l.text.endsWith('%')) expect(roundsTo(l.text, Number(l.value)), `${l.text} for ${l.value}`).toBe(true);
+        }
+      }
+      const methods = new Set(charted.map((l) => l.method));
+      expect([...methods].sort()).toEqual(['best-of-n', 'dpo', 'grpo', 'ppo', 'reward-model', 'rloo']);
+      report('how-it-works charted numbers checked', { numbers: charted.length, charts: byChart.size });
+      // Best-of-N's bound for its N is what its KL chart shows.
+      const bon = Object.fromEntries((await lives(region.locator('#how-bon'))).map((l) => [l.key, l]));
+      expect(Number(bon['kl-bound'].value)).toBeCloseTo(Math.log(4) - 3 / 4, 6);
+      expect(Number(bon['kl'].value)).toBeCloseTo(Number(bon['kl-bound'].value), 6);
 
       await region.screenshot({ path: join(SHOTS, 'how-it-works-desktop.png') });
       expect(errors).toEqual([]);
