@@ -19,6 +19,31 @@ type Gold = Extract<FromWorker, { type: 'gold' }>;
 type Iteration = Extract<FromWorker, { type: 'iteration' }>;
 
 describe('reward hacking', () => {
+  test('a remedy undoes the preset: adaptive KL and the default truncation penalty leave the address, the worker confirms them', async () => {
+    const { page, errors, close } = await openPage(app.browser, DESKTOP);
+    try {
+      await page.goto(`${app.origin}/?methods=ppo,grpo`);
+      await waitForPair(page, LOAD_MS);
+      const region = page.getByRole('region', { name: 'Reward hacking', exact: true });
+      await region.getByRole('button', { name: 'Provoke reward hacking' }).click();
+      const provoked = Object.fromEntries([...new URL(page.url()).searchParams].filter(([k]) => /^(ppo|grpo)\./.test(k)));
+      expect(provoked).toEqual({ 'ppo.klControl': 'fixed', 'ppo.initKlCoef': '0', 'ppo.truncationPenalty': '0', 'grpo.klControl': 'fixed', 'grpo.beta': '0', 'grpo.truncationPenalty': '0' });
+      const remedy = region.getByRole('button', { name: 'Remedy: adaptive KL' });
+      // It names each ticked method's defaults, from the worker's own descriptors.
+      await expect(remedy.getAttribute('aria-describedby').then((id) => page.locator(`#${id}`).textContent())).resolves.toMatch(
+        /PPO: KL control adaptive, KL coefficient beta 0\.05 \(its default\), truncation penalty 1 \(its default\); GRPO: KL control adaptive, KL coefficient beta 0\.3 \(its default\)/,
+      );
+      await remedy.click();
+      const after = new URL(page.url()).searchParams;
+      expect([...after.keys()].filter((k) => /^(ppo|grpo)\./.test(k))).toEqual([]);
+      expect(after.get('trainAfter')).toBe('10'); // the remedy changes KL control only
+      await expect.poll(async () => (await workerLast(page, 'methodConfig'))?.config.klControl, { timeout: LOAD_MS }).toBe('adaptive');
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   test('the beta-0 preset warns within its run under autopilot; the charts end at the worker’s numbers; desktop and phone', { timeout: WARN_MS + 120_000 }, async () => {
     const { page, errors, close } = await openPage(app.browser, DESKTOP);
     try {
