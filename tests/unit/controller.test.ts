@@ -16,6 +16,7 @@ import { defaultMethodConfigs, runSettings, type BlindDraft, type Evaluation, ty
 import { Controller, Loop, type RunLike, type SessionLike } from '../../src/worker/controller';
 import { PLANE_NS } from '../../src/lib/rl/plane';
 import { PROTOCOL_VERSION, type FromWorker, type ToWorker } from '../../src/lib/protocol/messages';
+import type { TokenBreakdown } from '../../src/lib/rl/per-token';
 
 /** What the fake run was asked to do, in order. */
 type Call = string;
@@ -438,5 +439,102 @@ describe('controller', () => {
     expect(t.c.loop.annotator).toBeNull();
     expect(t.of('gold')).toHaveLength(0);
     expect(t.run.calls.some((c) => c.startsWith('evaluate'))).toBe(false);
+  });
+});
+
+describe('controller: per-token views and online rounds', () => {
+  /** A breakdown as a trainer's explain gives it (the numbers are the fake's own). */
+  const breakdown = (prompt: string, completion: string): TokenBreakdown => ({
+    prompt,
+    completion,
+    steps: 1,
+    tokens: ['fine', '.', '<eos>'],
+    logRatio: [0.5, -0.25, 0],
+    klPenalty: [0.025, -0.0125, 0],
+    estimator: 'k1',
+    beta: 0.05,
+    sequenceKl: 0.25,
+    penaltyTotal: 0.0125,
+    advantage: [0.3, 0.2, 0.1],
+    advantageKind: 'gae',
+    score: 1,
+    penalisedScore: 1,
+    values: [0.1, 0.1, 0.1],
+    group: null,
+  });
+
+  it("a per-token request is refused until the method has a per-token view; then the trainer's explain answers the latest request only", async () => {
+    const t = await ready();
+    t.send({ type: 'perToken', requestId: 40, method: 'ppo', prompt: 'what a', completion: 'fine.' });
+    expect(t.of('error').at(-1)).toMatchObject({ requestId: 40, message: expect.stringMatching(/no per-token view/) });
+    t.send({ type: 'step', requestId: 41 });
+    await t.drain();
+    const asked: string[] = [];
+    Object.assign(t.run.trainers.get('ppo')!, {
+      explain: async (prompt: string, completion: string) => {
+        asked.push(`${prompt} | ${completion}`);
+        return breakdown(prompt, completion);
+      },
+    });
+    t.send({ type: 'perToken', requestId: 42, method: 'ppo', prompt: 'what a', completion: 'fine.' });
+    t.send({ type: 'perToken', requestId: 43, method: 'ppo', prompt: 'what a', completion: 'great.' });
+    await t.drain();
+    expect(asked).toEqual(['what a | great.']);
+    expect(t.of('error').at(-1)).toMatchObject({ requestId: 42, message: expect.stringMatching(/newer/) });
+    expect(t.of('tokenBreakdown')).toEqual([{ type: 'tokenBreakdown', requestId: 43, method: 'ppo', ...breakdown('what a', 'great.') }]);
+  });
+
+  it('startRound is refused before a policy has trained; then it pauses training, withdraws every pair, and the predictions are tallied by who wrote the pair', async () => {
+    const t = await ready();
+    const agreed = new Map<string, boolean>();
+    const learn = t.run.learn.bind(t.run);
+    t.run.learn = async (fresh) => (await learn(fresh)).map((v) => ({ ...v, agreedBefore: agreed.get(v.labelId) ?? null }));
+    const labelPair = (pairId: number, id: string, right: boolean) => {
+      agreed.set(id, right);
+      t.send({ type: 'label', requestId: 200 + agreed.size, pairId, label: { id, prompt: 'what a', completionA: 'fine.', completionB: 'great.', choice: 'A', source: 'human', time: 0 } });
+    };
+    const [p1, p2] = t.of('pair').map((p) => p.pair.id);
+    labelPair(p1, 'b1', true);
+    labelPair(p2, 'b2', false);
+    await t.drain();
+    expect(t.of('rounds').at(-1)!.summary.base).toEqual({ labels: 2, agreed: 1, accuracy: 0.5 });
+    expect(t.of('rounds').at(-1)!.summary.newPolicy.accuracy).toBeNull();
+
+    t.send({ type: 'startRound', requestId: 50 });
+    expect(t.of('error').at(-1)).toMatchObject({ requestId: 50, message: expect.stringMatching(/trained policy/) });
+    t.send({ type: 'step', requestId: 51 });
+    await t.drain();
+    t.send({ type: 'setTraining', running: true });
+    const outstanding = [...t.c.loop.outstanding.keys()];
+    expect(outstanding.length).toBeGreaterThan(0);
+    t.send({ type: 'startRound', requestId: 52 });
+    expect(t.of('roundStarted')).toEqual([{ type: 'roundStarted', requestId: 52, round: 2, policy: { from: 'ppo', steps: 1 } }]);
+    expect(t.c.loop.running).toBe(false);
+    expect(t.of('runState').at(-1)).toMatchObject({ running: false, reason: expect.stringMatching(/^Round 2: training paused/) });
+    expect(t.of('pairsWithdrawn').at(-1)).toEqual({ type: 'pairsWithdrawn', ids: outstanding });
+    expect(t.c.loop.outstanding.size).toBe(0);
+
+    await t.drain(); // fresh pairs, from PPO
+    const fresh = t.of('pair').filter((p) => !outstanding.includes(p.pair.id) && p.pair.id > Math.max(...outstanding));
+    expect(fresh.length).toBeGreaterThan(0);
+    expect(fresh.every((p) => p.pair.from === 'ppo')).toBe(true);
+    labelPair(fresh[0].pair.id, 'p1', true);
+    t.send({ type: 'label', requestId: 299, pairId: null, label: { id: 'typed', prompt: 'what a', completionA: 'fine.', completionB: 'great.', choice: 'B', source: 'human', time: 0 } });
+    await t.drain();
+    const summary = t.of('rounds').at(-1)!.summary;
+    expect(summary).toEqual({
+      round: 2,
+      policy: { from: 'ppo', steps: 1 },
+      base: { labels: 2, agreed: 1, accuracy: 0.5 },
+      newPolicy: { labels: 1, agreed: 1, accuracy: 1 },
+      rounds: [
+        { round: 1, labels: 2, agreed: 1, accuracy: 0.5 },
+        { round: 2, labels: 1, agreed: 1, accuracy: 1 },
+      ],
+    });
+    // A removed label leaves the tally.
+    t.send({ type: 'editLabels', requestId: 300, edit: { op: 'remove', id: 'b2' } });
+    await t.drain();
+    expect(t.of('rounds').at(-1)!.summary.base).toEqual({ labels: 1, agreed: 1, accuracy: 1 });
   });
 });
