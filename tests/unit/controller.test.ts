@@ -321,6 +321,34 @@ describe('controller', () => {
     expect(t.of('gold').at(-1)!.results.map((r) => r.method)).toEqual(['base', 'ppo']);
   });
 
+  it('reports reward hacking after each online iteration (its rollouts and symptoms), the KL guard as a stop, and forgets it on reset', async () => {
+    const t = await ready();
+    t.send({ type: 'step', requestId: 7 });
+    await t.drain();
+    expect(t.of('hacking')).toEqual([]); // the fake's first step reports no rollouts
+    const ppo = t.run.trainer('ppo')!;
+    ppo.step = async () => {
+      ppo.steps += 1;
+      const n = ppo.steps;
+      const metrics = { 'completion/length': 8, 'completion/finished': 1, 'completion/distinct': n > 4 ? 0.2 : 1, 'objective/kl': n };
+      return { metrics, samples: [], stopReason: n === 7 ? 'KL guard: mean KL of the last 3 iterations is 6.0 nats, above the limit of 5' : undefined };
+    };
+    for (let i = 0; i < 6; i++) {
+      t.send({ type: 'step', requestId: 10 + i });
+      await t.drain();
+    }
+    const reports = t.of('hacking').map((e) => e.report);
+    expect(reports.filter((r) => r.rollout).map((r) => r.rollout!.step)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(reports.find((r) => r.rollout?.step === 6)!.symptoms).toEqual([]);
+    const last = reports.at(-1)!;
+    expect(last.rollout).toBeUndefined(); // the stop's own report
+    expect(last.symptoms.map((s) => s.kind)).toEqual(['distinct', 'kl-guard']);
+    expect(last.symptoms[1].message).toBe('training stopped: KL guard: mean KL of the last 3 iterations is 6.0 nats, above the limit of 5');
+    t.send({ type: 'reset', requestId: 20 });
+    await t.drain();
+    expect(t.c.loop.symptoms.report('ppo').symptoms).toEqual([]);
+  });
+
   it('a second init leaves no field of the old run behind', async () => {
     const t = await ready();
     t.send({ type: 'setTraining', running: true });
