@@ -516,7 +516,8 @@ describe('controller: per-token views and online rounds', () => {
     const t = await ready();
     const agreed = new Map<string, boolean>();
     const learn = t.run.learn.bind(t.run);
-    t.run.learn = async (fresh) => (await learn(fresh)).map((v) => ({ ...v, agreedBefore: agreed.get(v.labelId) ?? null }));
+    // The fake's verdicts, with the prediction this test decides per label.
+    Object.assign(t.run, { learn: async (fresh: readonly Label[]) => (await learn(fresh)).map((v) => ({ ...v, agreedBefore: agreed.get(v.labelId) ?? null })) });
     const labelPair = (pairId: number, id: string, right: boolean) => {
       agreed.set(id, right);
       t.send({ type: 'label', requestId: 200 + agreed.size, pairId, label: { id, prompt: 'what a', completionA: 'fine.', completionB: 'great.', choice: 'A', source: 'human', time: 0 } });
