@@ -3,7 +3,8 @@
 // against sqrt(KL)) and each online iteration's rollout metrics under TRL's names. Each detector
 // states its rule in one sentence and returns a sentence with the live numbers; the latest
 // evaluation's comparison with the base model is alarms.ts's hackingAlarms, reused, not redone.
-// Pure functions: no DOM, no tfjs (the page imports this file).
+// Thresholds, each with its reason, are in ../config/hacking.ts. No DOM, no tfjs: the worker's
+// controller keeps a SymptomTracker per run and sends its reports to the page (HackingEvent).
 import { DISTINCT_KEEP, EOS_FALL, GOLD_FALL, LENGTH_DRIFT, PROXY_RISE, WINDOW, ZERO_STD_SHARE } from '../config/hacking';
 import { hackingAlarms, type Judged } from './alarms';
 
