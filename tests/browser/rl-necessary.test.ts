@@ -171,6 +171,9 @@ describe('is RL necessary?', () => {
       const fit = await r.evaluate((el) => ({ overflow: el.scrollWidth - el.clientWidth, right: el.getBoundingClientRect().right }));
       expect(fit.overflow).toBeLessThanOrEqual(0);
       expect(fit.right).toBeLessThanOrEqual(PHONE.width);
+      // every column of the table is on screen, none hidden off to the side of its box
+      const table = await r.locator('.table-box').evaluate((box) => ({ box: box.clientWidth, table: box.querySelector('table')!.scrollWidth }));
+      expect(table.table).toBeLessThanOrEqual(table.box);
       await r.scrollIntoViewIfNeeded();
       await r.screenshot({ path: join(ROOT, 'tests', 'screenshots', 'rl-necessary-phone.png') });
       expect(errors).toEqual([]);

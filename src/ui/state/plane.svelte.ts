@@ -32,8 +32,6 @@ export class PlaneState {
   /** Why the last demonstration was refused (unknown words named), or null. */
   problem = $state<string | null>(null);
   busy = $state(false);
-  /** Demonstrations the worker holds now (its last reply). */
-  held = $state(0);
 
   constructor(private readonly app: AppLink) {
     const raw = store()?.getItem(DEMOS_KEY) ?? null;
@@ -52,7 +50,6 @@ export class PlaneState {
 
   clear(): void {
     this.latest = null;
-    this.held = 0;
   }
 
   /** Sends the demonstrations to the worker (after it starts); a refusal is shown, nothing is lost. */
@@ -83,9 +80,8 @@ export class PlaneState {
     }
     this.busy = true;
     try {
-      const reply = await client.request('setDemonstrations', { demonstrations: demos });
+      await client.request('setDemonstrations', { demonstrations: demos });
       this.demos = demos;
-      this.held = reply.count;
       this.problem = null;
       try {
         store()?.setItem(DEMOS_KEY, JSON.stringify(demos));
