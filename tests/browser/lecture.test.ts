@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
-import { openPage, SCREENSHOT_DIR, useServedBuild } from '../support/browser';
+import { DESKTOP, openPage, SCREENSHOT_DIR, useServedBuild } from '../support/browser';
 import { statusLabels, waitForPair, workerLast } from './page-helpers';
 
 const LOAD_MS = 60_000;
@@ -84,12 +84,12 @@ describe('lecture mode', () => {
       await page.waitForFunction(() => Number(document.querySelector('[role="status"]')?.getAttribute('data-labels')) >= 3, undefined, { timeout: LOAD_MS });
       await page.locator('body').focus();
       await page.keyboard.press('Space');
-      await expect.poll(() => page.getByRole('button', { name: 'Start autopilot' }).count()).toBe(1);
+      await expect.poll(() => page.getByRole('button', { name: 'Start autopilot' }).count(), { timeout: 15_000 }).toBe(1);
       const paused = await statusLabels(page);
       await page.waitForTimeout(1_000);
       expect(await statusLabels(page)).toBeLessThanOrEqual(paused + 1); // one label may have been on its way
       await page.keyboard.press('Space');
-      await expect.poll(() => page.getByRole('button', { name: 'Stop autopilot' }).count()).toBe(1);
+      await expect.poll(() => page.getByRole('button', { name: 'Stop autopilot' }).count(), { timeout: 15_000 }).toBe(1);
       await page.waitForFunction((n) => Number(document.querySelector('[role="status"]')?.getAttribute('data-labels')) > n + 1, paused, { timeout: LOAD_MS });
       await page.keyboard.press('Space');
       expect(errors).toEqual([]);
@@ -110,6 +110,29 @@ describe('lecture mode', () => {
       await page.getByRole('checkbox', { name: /^This run/ }).check();
       await expect(page.getByRole('heading', { name: 'This run', exact: true }).count()).resolves.toBe(1);
       expect(new URL(page.url()).searchParams.get('hide')).toBe('base');
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('at 1280x800 the first screen shows the pipeline and the pair with its answer buttons', async () => {
+    const { page, errors, close } = await openPage(app.browser, DESKTOP);
+    try {
+      await page.goto(`${app.origin}/`);
+      await waitForPair(page, LOAD_MS);
+      const shown = await page.evaluate(() => {
+        const within = (el: Element | null | undefined) => {
+          if (!el) return null;
+          const r = el.getBoundingClientRect();
+          return r.width > 0 && r.top >= 0 && r.bottom <= window.innerHeight ? Math.round(r.bottom) : -Math.round(r.bottom);
+        };
+        const pipeline = [...document.querySelectorAll('h2')].find((h) => (h.textContent ?? '').trim() === 'Pipeline')?.closest('section');
+        const answer = [...document.querySelectorAll('.answers button')].find((b) => (b.textContent ?? '').trim().startsWith('B is better'));
+        return { pipeline: within(pipeline), pair: within(document.querySelector('.pair')), answer: within(answer) };
+      });
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'first-screen-1280x800.png') });
+      for (const [what, bottom] of Object.entries(shown)) expect(bottom, `${what} ends at ${bottom} px`).toBeGreaterThan(0);
       expect(errors).toEqual([]);
     } finally {
       await close();

@@ -76,7 +76,7 @@ export class PipelineState {
       const p = this.p;
       if (!p.ready) return 'the model is not loaded yet';
       if (this.rmStepping) return 'a step is running';
-      if ((p.reward.latest?.labels ?? 0) === 0) return 'no labels yet: the reward model learns from labels, give one first';
+      if ((p.reward.latest?.labels ?? 0) === 0) return 'no labels yet; give one first';
       if (p.reward.refit) return 'a refit is running: its model replaces this one when it is done';
       return null;
     });
@@ -86,7 +86,7 @@ export class PipelineState {
       if (!this.method) return 'no RL method (PPO, GRPO or RLOO) is ticked';
       if (t.running) return 'training is running: Pause first';
       if (t.stepping) return 'an iteration is running';
-      if (!this.rmLearned) return 'the reward model has not learned yet: it scores every completion 0, so the policy would learn nothing';
+      if (!this.rmLearned) return 'the reward model has not learned yet (it scores every text 0)';
       return null;
     });
   }
