@@ -812,8 +812,9 @@ export class Controller {
 
   /**
    * The reward-KL plane, on the gold prompts. First best-of-N's 64 candidates per prompt are drawn,
-   * one chunk per turn (so labels and iterations go on between chunks); then each measure: the
-   * best-of-N sweep over PLANE_NS re-picked by the current reward model, and each trained method's
+   * one chunk per turn (so labels and iterations go on between chunks); then each measure, its
+   * scoring a chunk per turn too: the best-of-N sweep over PLANE_NS re-picked by the reward model
+   * (a prompt's candidates all scored by the same one), and each trained method's
    * KL and score: under autopilot its latest gold result (y = gold score), else its RM score
    * measured now. DPO and SFT count once their run has finished; best-of-N's own trainer is left
    * out (the sweep holds every N).
@@ -825,9 +826,11 @@ export class Controller {
       if (!(await run.bestOfNCandidates(prompts, PLANE_NS[PLANE_NS.length - 1]))) return;
       const annotator = loop.annotator;
       const axis: PlaneAxis = annotator ? 'gold' : 'rm';
+      const sweep = await run.bestOfNSweep(PLANE_NS, annotator);
+      if (sweep === null) return; // one slice of candidates scored; the next turns score the rest
       loop.planeKey = this.planeKeyOf(run);
       loop.planeAt = performance.now();
-      const fresh: PlanePoint[] = (await run.bestOfNSweep(PLANE_NS, annotator)).map((s) => ({
+      const fresh: PlanePoint[] = sweep.map((s) => ({
         method: 'best-of-n',
         kind: 'rerank',
         n: s.n,

@@ -133,13 +133,23 @@ describe('the run measures the plane', () => {
     const chunks: boolean[] = [];
     for (let i = 0; i < 5 && !chunks.includes(true); i++) chunks.push(await run.bestOfNCandidates(prompts, 64));
     expect(chunks).toEqual([false, false, true]);
-    const sweep = await run.bestOfNSweep(PLANE_NS, annotator);
+    // scoring comes in slices of whole prompts (4 x 64 rows): 640 rows take three slices, then the sweep
+    const sweepAll = async (a: SimulatedAnnotator | null) => {
+      let slices = 0;
+      for (;;) {
+        const r = await run.bestOfNSweep(PLANE_NS, a);
+        if (r) return { r, slices };
+        slices += 1;
+      }
+    };
+    const { r: sweep, slices } = await sweepAll(annotator);
+    expect(slices).toBe(3);
     expect(sweep.map((s) => s.n)).toEqual([...PLANE_NS]);
     sweep.forEach((s) => expect(s.kl).toBeCloseTo(Math.log(s.n) - (s.n - 1) / s.n, 12));
     for (let i = 1; i < sweep.length; i++) expect(sweep[i].rmScore).toBeGreaterThanOrEqual(sweep[i - 1].rmScore - 1e-6);
     expect(sweep.every((s) => s.goldScore !== null && Number.isFinite(s.goldScore))).toBe(true);
     // the same candidates are re-scored, not re-drawn: a second sweep agrees; without an annotator there is no gold
-    const again = await run.bestOfNSweep(PLANE_NS, null);
+    const { r: again } = await sweepAll(null);
     expect(again.map((s) => s.rmScore)).toEqual(sweep.map((s) => s.rmScore));
     expect(again.every((s) => s.goldScore === null)).toBe(true);
     expect(await run.bestOfNCandidates(prompts, 64)).toBe(true);

@@ -202,7 +202,7 @@ export class Run {
   private readonly pairRng: Rng;
   private readonly sampleRng: Rng;
   /** Best-of-N's candidates on the reward-KL plane, drawn chunk by chunk (bestOfNCandidates). */
-  private planeSet: { key: string; prompts: string[]; maxN: number; texts: string[]; rng: Rng; gold: WeakMap<SimulatedAnnotator, number[]> } | null = null;
+  private planeSet: { key: string; prompts: string[]; maxN: number; texts: string[]; rng: Rng; scores: number[]; gold: WeakMap<SimulatedAnnotator, number[]> } | null = null;
 
   constructor(
     readonly base: Gpt,
@@ -707,7 +707,7 @@ export class Run {
    */
   async bestOfNCandidates(prompts: readonly string[], maxN: number): Promise<boolean> {
     const key = `${maxN}\u0000${prompts.join('\u0001')}`;
-    if (this.planeSet?.key !== key) this.planeSet = { key, prompts: [...prompts], maxN, texts: [], rng: this.rng.fork('plane'), gold: new WeakMap() };
+    if (this.planeSet?.key !== key) this.planeSet = { key, prompts: [...prompts], maxN, texts: [], rng: this.rng.fork('plane'), scores: [], gold: new WeakMap() };
     const set = this.planeSet;
     const rows = prompts.length * maxN;
     if (set.texts.length < rows) {
@@ -718,15 +718,25 @@ export class Run {
   }
 
   /**
-   * Best-of-N on the plane for each of `ns` (at most the candidates drawn per prompt): the current
-   * reward model picks among the first N candidates of each prompt (plane.ts nestedBestOfN); y is
-   * the pick's mean gold score under `annotator`, and its mean RM score. KL: log N - (N - 1)/N.
+   * Best-of-N on the plane for each of `ns` (at most the candidates drawn per prompt), in slices: each
+   * call scores the next SAMPLE_CHUNK candidates (whole prompts, so one prompt's candidates are all
+   * scored by the same reward model) and returns null; the call after the last slice returns the
+   * sweep: the reward model picks among the first N candidates of each prompt (plane.ts
+   * nestedBestOfN), y is the pick's mean gold score under `annotator`, and its mean RM score; KL is
+   * log N - (N - 1)/N. The next call starts a new sweep with the reward model of then.
    */
-  async bestOfNSweep(ns: readonly number[], annotator: SimulatedAnnotator | null): Promise<{ n: number; kl: number; goldScore: number | null; rmScore: number }[]> {
+  async bestOfNSweep(ns: readonly number[], annotator: SimulatedAnnotator | null): Promise<{ n: number; kl: number; goldScore: number | null; rmScore: number }[] | null> {
     const set = this.planeSet;
     if (!set || set.texts.length < set.prompts.length * set.maxN) throw new Error('best-of-N candidates are not drawn yet (bestOfNCandidates)');
     const rowPrompts = set.texts.map((_, i) => set.prompts[Math.floor(i / set.maxN)]);
-    const flat = await this.score(rowPrompts, set.texts);
+    if (set.scores.length < set.texts.length) {
+      const rows = Math.max(1, Math.floor(SAMPLE_CHUNK / set.maxN)) * set.maxN;
+      const from = set.scores.length;
+      set.scores.push(...(await this.score(rowPrompts.slice(from, from + rows), set.texts.slice(from, from + rows))));
+      return null;
+    }
+    const flat = set.scores;
+    set.scores = [];
     const rows = <T>(xs: readonly T[]) => set.prompts.map((_, p) => xs.slice(p * set.maxN, (p + 1) * set.maxN));
     const scores = rows(flat);
     const rm = nestedBestOfN(scores, scores, ns);
