@@ -44,6 +44,37 @@ describe('reward hacking', () => {
     }
   });
 
+  test('the online-round remedy pauses training, labels pairs the trained policy wrote, refits the reward model, then trains on', { timeout: 300_000 }, async () => {
+    const { page, errors, close } = await openPage(app.browser, DESKTOP);
+    try {
+      // Small rollouts and a short refit keep the round to well under a minute on WASM.
+      await page.goto(`${app.origin}/?pace=100&trainAfter=5&refitSteps=20&ppo.rolloutsPerIteration=8`);
+      await waitForPair(page, LOAD_MS);
+      await page.getByRole('button', { name: 'Start autopilot' }).click();
+      await expect.poll(async () => (await workerLast(page, 'iteration'))?.step ?? 0, { timeout: 120_000 }).toBeGreaterThanOrEqual(2);
+      const region = page.getByRole('region', { name: 'Reward hacking', exact: true });
+      const lastUpdate = (await workerLast(page, 'rewardModel'))?.metrics.update ?? 0;
+      await region.getByRole('button', { name: 'Remedy: an online round' }).click();
+      const round = region.getByRole('status', { name: 'Online round' });
+      await expect(round.getAttribute('data-phase')).resolves.toBe('labelling');
+      await expect(round.textContent()).resolves.toMatch(/more pairs?: they are written by PPO after \d+ iterations \(autopilot labels them\)/);
+      await expect.poll(async () => (await workerLast(page, 'runState'))?.running, { timeout: 30_000 }).toBe(false);
+      // While the round labels, pairs come from the trained policy.
+      await expect.poll(async () => (await page.locator('.pair .origin').textContent()) ?? '', { timeout: 60_000 }).toMatch(/^written by PPO after \d+ iterations?/);
+      const stepsDuring = (await workerLast(page, 'iteration'))?.step ?? 0;
+      await expect.poll(async () => round.getAttribute('data-phase'), { timeout: 200_000 }).toBe('done');
+      // The refit happened after the round started, and training went on.
+      const refit = await workerLast(page, 'rewardModel');
+      expect(refit?.metrics.update).toBeGreaterThan(lastUpdate);
+      await expect(round.textContent()).resolves.toMatch(/^\s*Done: the reward model learned from \d+ labels of PPO's outputs and was refitted; training goes on/);
+      await expect.poll(async () => (await workerLast(page, 'iteration'))?.step ?? 0, { timeout: 60_000 }).toBeGreaterThan(stepsDuring);
+      await page.getByRole('button', { name: 'Stop autopilot' }).click();
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   test('the beta-0 preset warns within its run under autopilot; the charts end at the worker’s numbers; desktop and phone', { timeout: WARN_MS + 120_000 }, async () => {
     const { page, errors, close } = await openPage(app.browser, DESKTOP);
     try {
