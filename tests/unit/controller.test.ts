@@ -191,8 +191,12 @@ class FakeRun implements RunLike {
     this.planeChunks += 1;
     return this.planeChunks >= 2;
   }
+  /** Each sweep scores in two slices, as the real run's scores its candidates a chunk at a time: null, then the sweep. */
+  sweepSlices = 0;
   async bestOfNSweep(ns: readonly number[]) {
     this.calls.push('plane sweep');
+    this.sweepSlices += 1;
+    if (this.sweepSlices % 2 === 1) return null;
     return ns.map((n) => ({ n, kl: Math.log(n) - (n - 1) / n, goldScore: null, rmScore: n / 100 }));
   }
   async blindPair(method: MethodName): Promise<BlindDraft> {
@@ -398,7 +402,8 @@ describe('controller', () => {
     t.send(labelMessage());
     await t.drain();
     // a label is learned between two chunks: the plane never holds up labelling for long
-    expect(t.run.calls.filter((c) => /^(learn|plane|measure)/.test(c))).toEqual(['learn 1', 'plane chunk', 'learn 1', 'plane chunk', 'plane sweep']);
+    expect(t.run.calls.filter((c) => /^(learn|plane|measure)/.test(c))).toEqual(['learn 1', 'plane chunk', 'learn 1', 'plane chunk', 'plane sweep', 'plane chunk', 'plane sweep']);
+    expect(t.of('plane')).toHaveLength(1); // the first slice of scoring posts nothing
     const [first] = t.of('plane');
     expect(first.axis).toBe('rm');
     expect(first.points.map((p) => [p.method, p.n, p.y])).toEqual(PLANE_NS.map((n) => ['best-of-n', n, n / 100]));
