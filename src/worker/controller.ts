@@ -599,6 +599,7 @@ export class Controller {
       for (const r of resets) {
         run.resetMethod(r.method!);
         loop.symptoms.reset(r.method);
+        this.post({ type: 'hacking', report: { ...loop.symptoms.report(r.method!), reset: true } });
         if (loop.offlineRuns.has(r.method!)) this.endOffline(r.method!, 'cancelled');
       }
     }

@@ -348,6 +348,9 @@ describe('controller', () => {
     expect(last.rollout).toBeUndefined(); // the stop's own report
     expect(last.symptoms.map((s) => s.kind)).toEqual(['distinct', 'kl-guard']);
     expect(last.symptoms[1].message).toBe('training stopped: KL guard: mean KL of the last 3 iterations is 6.0 nats, above the limit of 5');
+    t.send({ type: 'reset', requestId: 19, method: 'ppo' });
+    await t.drain();
+    expect(t.of('hacking').at(-1)!.report).toEqual({ method: 'ppo', symptoms: [], parting: null, reset: true }); // the page starts its curves over
     t.send({ type: 'reset', requestId: 20 });
     await t.drain();
     expect(t.c.loop.symptoms.report('ppo').symptoms).toEqual([]);

@@ -220,6 +220,8 @@ export interface HackingReport {
   symptoms: Symptom[];
   /** Where proxy and gold parted (null: not yet). */
   parting: Parting | null;
+  /** The method was just reset: its curves start over (a report with nothing in it). */
+  reset?: true;
 }
 
 /**

@@ -58,6 +58,13 @@ export class MethodHacking {
   }
 
   receiveReport(report: HackingEvent['report']): void {
+    if (report.reset) {
+      this.gold.clear();
+      this.rollouts.clear();
+      this.lastGold = null;
+      this.lastRollout = null;
+      this.names = null;
+    }
     this.symptoms = report.symptoms;
     this.parting = report.parting;
     if (!report.rollout) return;
