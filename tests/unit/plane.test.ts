@@ -108,6 +108,13 @@ describe('the sentence, from the numbers', () => {
     expect(all).toBe('SFT and PPO are level at RM score 1.00 (SFT at KL 0.30 nats, PPO at KL 4.50 nats).'); // the one with less KL first
   });
 
+  it('never prints -0.00 (a sampled KL estimate can be a hair below 0)', () => {
+    expect(planeNumber(-0.001)).toBe('0.00');
+    expect(planeNumber(-0.005)).toBe('-0.01');
+    const s = leadSentence([pt('best-of-n', 'rerank', 0, bestOfNKl(32), 0.72, 32), pt('sft', 'offline', 4, -0.002, -2.77)], 'gold', TITLES);
+    expect(s).toBe('best-of-32 is ahead: gold score 0.72 at KL 2.50 nats, 3.49 above SFT (-2.77 at KL 0.00 nats), spending 2.50 nats more KL.');
+  });
+
   it('speaks of a single method, and of none', () => {
     expect(leadSentence([pt('dpo', 'offline', 60, 1.52, -0.3)], 'rm', TITLES)).toBe('Only DPO has been measured so far: RM score -0.30 at KL 1.52 nats; tick another method to compare.');
     expect(leadSentence([], 'gold', TITLES)).toMatch(/^No method has been measured yet/);

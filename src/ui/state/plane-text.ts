@@ -4,9 +4,10 @@
 // (no DOM, no runes), unit-tested in tests/unit/plane.test.ts.
 import type { MethodName, PlaneAxis, PlanePoint } from '../../lib/protocol/messages';
 
-/** The plane's numbers as the page prints them (table, tooltips and sentence alike). */
+/** The plane's numbers as the page prints them (table, tooltips and sentence alike); a sampled KL of -0.001 reads 0.00, not -0.00. */
 export function planeNumber(x: number): string {
-  return x.toFixed(2);
+  const text = x.toFixed(2);
+  return text === '-0.00' ? '0.00' : text;
 }
 
 /** What a point is called: the method's title, or "best-of-16". */
