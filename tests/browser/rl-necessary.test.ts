@@ -26,6 +26,12 @@ function region(page: Page) {
   return page.getByRole('region', { name: 'Is RL necessary?', exact: true });
 }
 
+/** A number as the plane prints it: 2 decimals, and a sampled KL of -0.001 as 0.00. */
+function shown(x: number): string {
+  const text = x.toFixed(2);
+  return text === '-0.00' ? '0.00' : text;
+}
+
 /** Each method's standing, computed here from the worker's points: an online method's latest, best-of-N's highest (fewest N among equals), else its point. */
 function leader(points: PlanePoint[]): { name: string; y: string; kl: string; level: boolean } {
   const stand = new Map<string, PlanePoint>();
@@ -38,9 +44,9 @@ function leader(points: PlanePoint[]): { name: string; y: string; kl: string; le
   const top = ranked[0];
   return {
     name: top.n !== null ? `best-of-${top.n}` : SERIES[top.method],
-    y: top.y.toFixed(2),
-    kl: top.kl.toFixed(2),
-    level: ranked.length > 1 && ranked[1].y.toFixed(2) === top.y.toFixed(2),
+    y: shown(top.y),
+    kl: shown(top.kl),
+    level: ranked.length > 1 && shown(ranked[1].y) === shown(top.y),
   };
 }
 
@@ -60,7 +66,7 @@ function tableRows(page: Page) {
 }
 
 function expectedRows(points: PlanePoint[]) {
-  return points.map((p) => ({ method: p.method, n: p.n === null ? '' : String(p.n), steps: String(p.steps), kl: p.kl.toFixed(2), y: p.y.toFixed(2) }));
+  return points.map((p) => ({ method: p.method, n: p.n === null ? '' : String(p.n), steps: String(p.steps), kl: shown(p.kl), y: shown(p.y) }));
 }
 
 describe('is RL necessary?', () => {
@@ -176,6 +182,20 @@ describe('is RL necessary?', () => {
       expect(table.table).toBeLessThanOrEqual(table.box);
       await r.scrollIntoViewIfNeeded();
       await r.screenshot({ path: join(ROOT, 'tests', 'screenshots', 'rl-necessary-phone.png') });
+
+      // Autopilot is off: a new plane on the RM axis, the trained methods measured by the reward model, and the page says so.
+      await expect.poll(async () => (await workerLast(page, 'plane'))?.axis, { timeout: 60_000, interval: 500 }).toBe('rm');
+      await expect
+        .poll(async () => {
+          const rm = await workerLast(page, 'plane');
+          const head = await r.locator('table[aria-label="Reward-KL plane points"] thead th').allTextContents();
+          return head[3] === 'RM score' && JSON.stringify(await tableRows(page)) === JSON.stringify(expectedRows(rm!.points));
+        }, { timeout: 20_000, interval: 200 })
+        .toBe(true);
+      const rmPlane = (await workerLast(page, 'plane'))!;
+      expect(rmPlane.points.some((p) => p.method === 'ppo')).toBe(true);
+      await expect(r.locator('canvas').getAttribute('aria-label')).resolves.toContain('RM score');
+      report('plane on the RM axis', rmPlane.points.map((p) => ({ method: p.method, n: p.n, steps: p.steps, kl: Number(p.kl.toFixed(2)), rm: Number(p.y.toFixed(2)) })));
       expect(errors).toEqual([]);
     } finally {
       clearInterval(progress);
