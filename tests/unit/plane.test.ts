@@ -98,7 +98,7 @@ describe('the sentence, from the numbers', () => {
 
   it('says when the leader needs less KL, on the RM axis', () => {
     const s = leadSentence([pt('best-of-n', 'rerank', 0, bestOfNKl(4), 0.9, 4), pt('grpo', 'online', 8, 5.2, 0.4)], 'rm', TITLES);
-    expect(s).toBe('best-of-4 is ahead: RM score 0.90 at KL 0.64 nats, 0.50 above GRPO (0.40 at KL 5.20 nats), with 4.56 nats less KL.');
+    expect(s).toBe('Best-of-4 is ahead: RM score 0.90 at KL 0.64 nats, 0.50 above GRPO (0.40 at KL 5.20 nats), with 4.56 nats less KL.');
   });
 
   it('calls methods level when they are equal as shown, and says how far the rest are behind', () => {
@@ -112,7 +112,12 @@ describe('the sentence, from the numbers', () => {
     expect(planeNumber(-0.001)).toBe('0.00');
     expect(planeNumber(-0.005)).toBe('-0.01');
     const s = leadSentence([pt('best-of-n', 'rerank', 0, bestOfNKl(32), 0.72, 32), pt('sft', 'offline', 4, -0.002, -2.77)], 'gold', TITLES);
-    expect(s).toBe('best-of-32 is ahead: gold score 0.72 at KL 2.50 nats, 3.49 above SFT (-2.77 at KL 0.00 nats), spending 2.50 nats more KL.');
+    expect(s).toBe('Best-of-32 is ahead: gold score 0.72 at KL 2.50 nats, 3.49 above SFT (-2.77 at KL 0.00 nats), spending 2.50 nats more KL.');
+  });
+
+  it('calls best-of-1 the base model it is, and starts the sentence with a capital', () => {
+    const s = leadSentence([pt('best-of-n', 'rerank', 0, 0, 0.27, 1), pt('best-of-n', 'rerank', 0, bestOfNKl(2), -2.19, 2), pt('grpo', 'online', 24, 0.28, -2.06)], 'gold', TITLES);
+    expect(s).toBe('The base model (best-of-1) is ahead: gold score 0.27 at KL 0.00 nats, 2.33 above GRPO (-2.06 at KL 0.28 nats), with 0.28 nats less KL.');
   });
 
   it('speaks of a single method, and of none', () => {

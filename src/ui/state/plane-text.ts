@@ -10,9 +10,14 @@ export function planeNumber(x: number): string {
   return text === '-0.00' ? '0.00' : text;
 }
 
-/** What a point is called: the method's title, or "best-of-16". */
+/** What a point is called: the method's title, or "best-of-16" (best-of-1 is one plain sample: the base model). */
 export function pointName(p: PlanePoint, titles: Readonly<Record<string, string>>): string {
+  if (p.n === 1) return 'the base model (best-of-1)';
   return p.n !== null ? `best-of-${p.n}` : (titles[p.method] ?? p.method);
+}
+
+function capitalised(sentence: string): string {
+  return sentence.charAt(0).toUpperCase() + sentence.slice(1);
 }
 
 /** What the y axis is called. */
@@ -53,6 +58,10 @@ function at(p: PlanePoint): string {
  * from the numbers shown (each method's standing point, rounded as the table rounds).
  */
 export function leadSentence(points: readonly PlanePoint[], axis: PlaneAxis, titles: Readonly<Record<string, string>>): string {
+  return capitalised(leadText(points, axis, titles));
+}
+
+function leadText(points: readonly PlanePoint[], axis: PlaneAxis, titles: Readonly<Record<string, string>>): string {
   const ranked = standings(points.filter((p) => Number.isFinite(p.y) && Number.isFinite(p.kl)));
   const what = axisName(axis);
   if (ranked.length === 0) return 'No method has been measured yet: give a few labels, then train a method.';
