@@ -43,7 +43,7 @@ function leader(points: PlanePoint[]): { name: string; y: string; kl: string; le
   const ranked = [...stand.values()].sort((a, b) => Number(b.y.toFixed(2)) - Number(a.y.toFixed(2)) || a.kl - b.kl);
   const top = ranked[0];
   return {
-    name: top.n !== null ? `best-of-${top.n}` : SERIES[top.method],
+    name: top.n === 1 ? 'The base model (best-of-1)' : top.n !== null ? `Best-of-${top.n}` : SERIES[top.method],
     y: shown(top.y),
     kl: shown(top.kl),
     level: ranked.length > 1 && shown(ranked[1].y) === shown(top.y),
