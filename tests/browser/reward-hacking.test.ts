@@ -202,4 +202,49 @@ describe('reward hacking', () => {
       await close();
     }
   });
+
+  // Opt-in (RLHF_LONG=1): the same preset run on until the gold judge sees it. Two runs here: RM up
+  // while gold fell at iteration 24 and the parting named with it, 87 s after autopilot started (2
+  // cores, little else running); iterations 32 and 44, 168 s and 256 s, on the same machine under a
+  // load of ~15 (autopilot's labels land between iterations by timing, so runs differ). It writes
+  // tests/screenshots/reward-hacking-parting-desktop.png.
+  test.skipIf(process.env.RLHF_LONG !== '1')('long run: proxy up while gold falls, the parting named and marked on both gold charts', { timeout: 600_000 }, async () => {
+    const { page, errors, close } = await openPage(app.browser, DESKTOP);
+    try {
+      await page.goto(`${app.origin}/?seed=1&pace=100&ppo.rolloutsPerIteration=16`);
+      await waitForPair(page, LOAD_MS);
+      const region = page.getByRole('region', { name: 'Reward hacking', exact: true });
+      await region.getByRole('button', { name: 'Provoke reward hacking' }).click();
+      await page.getByRole('button', { name: 'Start autopilot' }).click();
+      const started = Date.now();
+      const seen: Record<string, { seconds: number; iteration: number }> = {};
+      await expect
+        .poll(
+          async () => {
+            const kinds = await region.locator('li[data-symptom]').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-symptom') ?? '', Number(li.getAttribute('data-steps'))] as const));
+            for (const [k, iteration] of kinds) seen[k] ??= { seconds: Math.round((Date.now() - started) / 1000), iteration };
+            return Boolean(seen['proxy-gold'] && seen.parting);
+          },
+          { timeout: 500_000, interval: 3_000 },
+        )
+        .toBe(true);
+      await page.getByRole('button', { name: 'Stop autopilot' }).click();
+      const hacking = (await workerLast(page, 'hacking'))!.report;
+      report('beta-0 preset, long run: first seen (seconds from autopilot, iteration)', { seen, parting: hacking.parting });
+      // The mark sits at the parting's iteration, and at its √KL on the other chart.
+      const parting = hacking.parting!;
+      await expect(region.locator('figure:has(canvas[aria-label="PPO proxy and gold over iterations chart"]) .canvas-box').getAttribute('data-mark')).resolves.toBe(String(parting.steps));
+      const againstKl = await chartTable(page, 'PPO proxy and gold against √KL');
+      const mark = Number(await region.locator('figure:has(canvas[aria-label="PPO proxy and gold against √KL chart"]) .canvas-box').getAttribute('data-mark'));
+      expect(againstKl.rows.map((r) => r[0])).toContainEqual(expect.closeTo(mark, 5));
+      await expect(region.locator('[data-live="parting"]').getAttribute('data-steps')).resolves.toBe(String(parting.steps));
+      await page.locator('figure:has(canvas[aria-label="PPO proxy and gold against √KL chart"]) summary').click(); // close the table again for the picture
+      await region.scrollIntoViewIfNeeded();
+      await page.waitForTimeout(800);
+      await region.screenshot({ path: join(ROOT, 'tests', 'screenshots', 'reward-hacking-parting-desktop.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
 });
