@@ -60,7 +60,7 @@ describe('one PPO iteration on each training backend', () => {
         const stepAt = Date.now();
         await page.getByRole('button', { name: 'Step', exact: true }).click();
         await waitForChartPoints(page, 'ppo-reward-model-score', 1, r.timeoutMs);
-        await expect(page.getByRole('status').textContent()).resolves.toMatch(/paused after PPO 1 iteration\b/);
+        await expect(page.getByRole('status', { name: 'Run status' }).textContent()).resolves.toMatch(/paused after PPO 1 iteration\b/);
         const reward = await chartTable(page, 'PPO Reward-model score');
         expect(reward.rows).toHaveLength(1);
         expect(reward.rows[0].every(Number.isFinite)).toBe(true);

@@ -132,7 +132,7 @@ describe('labels', () => {
       await page.waitForFunction(() => document.querySelector('.pair-prompt strong')?.textContent === 'the cafe was', undefined, { timeout: LOAD_MS });
       await expect(page.getByRole('alert').count()).resolves.toBe(0);
       // A list entry works the same way.
-      await page.getByLabel('Prompt', { exact: true }).selectOption('what a');
+      await page.locator('#prompt-select').selectOption('what a');
       await page.waitForFunction(() => document.querySelector('.pair-prompt strong')?.textContent === 'what a', undefined, { timeout: LOAD_MS });
       expect(errors).toEqual([]);
     } finally {
@@ -154,7 +154,7 @@ describe('labels', () => {
         }, 0);
       });
       await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-phase') === 'error', undefined, { timeout: LOAD_MS });
-      const text = await page.getByRole('status').textContent();
+      const text = await page.getByRole('status', { name: 'Run status' }).textContent();
       expect(text).toMatch(/The background worker failed: .*simulated crash.* · 2 labels kept/);
       await page.getByRole('button', { name: 'Restart the worker' }).click();
       await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-phase') === 'ready', undefined, { timeout: LOAD_MS });

@@ -32,6 +32,15 @@ async function tabTo(page: Page, name: string, limit = 400): Promise<void> {
   throw new Error(`no focusable button "${name}" within ${limit} Tab presses`);
 }
 
+/** Answers two pairs by keyboard (each after its pair is on screen) and waits until the reward model has learned both. */
+async function twoLabels(page: Page): Promise<void> {
+  const first = await waitForPair(page, LOAD_MS);
+  await page.keyboard.press('1');
+  await waitForPair(page, LOAD_MS, first);
+  await page.keyboard.press('2');
+  await expect.poll(async () => (await workerLast(page, 'rewardModel'))?.metrics.labels, { timeout: LOAD_MS }).toBe(2);
+}
+
 describe('lecture mode', () => {
   test('the tour is walked by keyboard alone, each step on its region with live numbers', async () => {
     const { page, errors, close } = await openPage(app.browser);
@@ -40,9 +49,7 @@ describe('lecture mode', () => {
       await waitForPair(page, LOAD_MS);
       await expect(page.getByRole('heading', { name: 'Lecture mode', exact: true }).count()).resolves.toBe(1);
       // Two labels by keyboard, so the Bradley-Terry step has numbers to say.
-      await page.keyboard.press('1');
-      await page.keyboard.press('2');
-      await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-labels') === '2', undefined, { timeout: LOAD_MS });
+      await twoLabels(page);
       await tabTo(page, 'Start the tour');
       await page.keyboard.press('Enter');
       const seen: Awaited<ReturnType<typeof tourStep>>[] = [];
@@ -145,9 +152,7 @@ describe('lecture mode', () => {
       await page.goto(`${app.origin}/?lecture=1`);
       await waitForPair(page, LOAD_MS);
       // Two labels and one PPO step, so the reward model's and PPO's charts have points to draw.
-      await page.keyboard.press('1');
-      await page.keyboard.press('2');
-      await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-labels') === '2', undefined, { timeout: LOAD_MS });
+      await twoLabels(page);
       await page.getByRole('button', { name: 'Step', exact: true }).click();
       await page.waitForFunction(() => Number(document.querySelector('[data-chart^="ppo-"]')?.getAttribute('data-points') ?? 0) >= 1, undefined, { timeout: LOAD_MS });
       const inView = await page.evaluate(() => {

@@ -96,7 +96,7 @@ describe('the RLHF loop', () => {
       }
       const trainStart = await page.evaluate(() => performance.now());
       await page.getByRole('button', { name: 'Train', exact: true }).click();
-      await expect(page.getByRole('status').textContent()).resolves.toMatch(/training PPO/);
+      await expect(page.getByRole('status', { name: 'Run status' }).textContent()).resolves.toMatch(/training PPO/);
       await methodRegion(page, 'PPO').locator('[data-chart="ppo-reward-model-score"]').scrollIntoViewIfNeeded();
       await waitForChartPoints(page, 'ppo-reward-model-score', 2, ITERATION_MS * 2);
       await waitForChartPoints(page, 'ppo-kl-coefficient', 2, ITERATION_MS);
@@ -109,7 +109,7 @@ describe('the RLHF loop', () => {
       await beta.press('Tab');
       const changedAt = await chartPoints(page, 'ppo-kl-coefficient');
       await waitForChartPoints(page, 'ppo-kl-coefficient', changedAt + 2, ITERATION_MS * 2);
-      await expect(page.getByRole('status').textContent()).resolves.toMatch(/training PPO/);
+      await expect(page.getByRole('status', { name: 'Run status' }).textContent()).resolves.toMatch(/training PPO/);
       const labelsDuringTraining = await page.getByRole('region', { name: 'Your preferences' }).isVisible();
       expect(labelsDuringTraining).toBe(true);
       // The address keeps the changed settings (and only those), as method.field.
@@ -127,7 +127,7 @@ describe('the RLHF loop', () => {
 
       await page.getByRole('button', { name: 'Pause', exact: true }).click();
       const trainEnd = await page.evaluate(() => performance.now());
-      await expect(page.getByRole('status').textContent()).resolves.toMatch(/paused after PPO \d+ iterations?/);
+      await expect(page.getByRole('status', { name: 'Run status' }).textContent()).resolves.toMatch(/paused after PPO \d+ iterations?/);
       // An iteration in flight when Pause was pressed may still land: wait until none has for a while.
       await expect.poll(async () => (await workerLast(page, 'runState'))?.running, { timeout: ITERATION_MS }).toBe(false);
       let stopped = await chartPoints(page, 'ppo-reward-model-score');

@@ -8,7 +8,7 @@ import { DIST, ROOT, SCREENSHOT_DIR } from '../support/browser';
 
 /** Waits until the status line leaves loading/sampling; returns the final phase and text. */
 export async function settle(page: Page, timeoutMs: number): Promise<{ phase: string; text: string }> {
-  const status = page.getByRole('status');
+  const status = page.getByRole('status', { name: 'Run status' });
   await page.waitForFunction(
     () => {
       const phase = document.querySelector('[role="status"]')?.getAttribute('data-phase');
@@ -72,7 +72,7 @@ export async function waitForPair(page: Page, timeoutMs: number, notId = ''): Pr
 
 /** The label count the status line reports ("N labels"). */
 export async function statusLabels(page: Page): Promise<number> {
-  const text = (await page.getByRole('status').first().textContent()) ?? '';
+  const text = (await page.getByRole('status', { name: 'Run status' }).first().textContent()) ?? '';
   const m = /(\d+) labels?\b/.exec(text);
   return m ? Number(m[1]) : NaN;
 }

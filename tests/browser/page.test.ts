@@ -72,10 +72,10 @@ describe('the page', () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow).toBeLessThanOrEqual(0);
 
-      // Tab from the top of the page to the button, press Enter: new samples come.
+      // Tab from the top of the page to the button (past the pipeline, the pair and How it works), press Enter: new samples come.
       const button = page.getByRole('button', { name: 'Sample again' });
       let reached = false;
-      for (let i = 0; i < 30 && !reached; i++) {
+      for (let i = 0; i < 120 && !reached; i++) {
         await page.keyboard.press('Tab');
         reached = await button.evaluate((b) => b === document.activeElement);
       }

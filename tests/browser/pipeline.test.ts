@@ -44,7 +44,7 @@ async function rmSteps(page: Page): Promise<number> {
 }
 
 async function labels(page: Page): Promise<number> {
-  return Number(await page.getByRole('status').first().getAttribute('data-labels'));
+  return Number(await page.getByRole('status', { name: 'Run status' }).first().getAttribute('data-labels'));
 }
 
 /** The animation of an arrow's drawing now ('none' when it does not move). */

@@ -102,7 +102,7 @@ describe('is RL necessary?', () => {
         void (async () => {
           try {
             const last = await workerLast(page, 'plane');
-            const status = await page.getByRole('status').first().textContent();
+            const status = await page.getByRole('status', { name: 'Run status' }).first().textContent();
             appendFileSync(PROGRESS, `${new Date().toISOString()} ${last ? last.points.map((p) => `${p.method}${p.n ?? '@' + p.steps}`).join(' ') : 'no plane yet'} | ${status}\n`);
           } catch {
             // the page is closing

@@ -64,7 +64,7 @@ describe('usability mends', () => {
       await expect(page.locator('[data-stop-reason="true"]').textContent()).resolves.toMatch(/PPO: KL guard: .* raise the method's "KL guard limit"/s);
       // Autopilot is off (its button offers to start again) and training is paused.
       await expect(page.getByRole('button', { name: 'Start autopilot' }).getAttribute('aria-pressed')).resolves.toBe('false');
-      await expect(page.getByRole('status').first().getAttribute('data-running')).resolves.toBe('false');
+      await expect(page.getByRole('status', { name: 'Run status' }).first().getAttribute('data-running')).resolves.toBe('false');
       const labels = await statusLabels(page);
       await page.waitForTimeout(1500); // autopilot labels every 0 ms when on: it must have stopped
       expect(await statusLabels(page)).toBe(labels);
@@ -143,7 +143,7 @@ describe('usability mends', () => {
       await page.getByRole('button', { name: 'Label first' }).click();
       await expect(question.count()).resolves.toBe(0);
       expect(await focusedText(page)).toBe('Train');
-      await expect(page.getByRole('status').first().getAttribute('data-running')).resolves.toBe('false');
+      await expect(page.getByRole('status', { name: 'Run status' }).first().getAttribute('data-running')).resolves.toBe('false');
 
       // "Train anyway" trains, and the page says on what.
       await page.getByRole('button', { name: 'Train', exact: true }).click();
@@ -168,7 +168,7 @@ describe('usability mends', () => {
       await page.getByRole('group', { name: /still being refitted on your 1 label \(step \d+ of 2000\)/ }).waitFor({ timeout: 5000 });
       await page.keyboard.press('Escape');
       expect(await focusedText(page)).toBe('Train');
-      await expect(page.getByRole('status').first().getAttribute('data-running')).resolves.toBe('false');
+      await expect(page.getByRole('status', { name: 'Run status' }).first().getAttribute('data-running')).resolves.toBe('false');
       expect(errors).toEqual([]);
     } finally {
       await close();

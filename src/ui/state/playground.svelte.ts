@@ -14,8 +14,8 @@ import {
 import { errorText } from '../errors';
 import type { WorkerClient } from '../worker-client';
 import { Autopilot } from './autopilot.svelte';
-import { PipelineState } from './pipeline.svelte';
 import { Hacking } from './hacking.svelte';
+import { PipelineState } from './pipeline.svelte';
 import { PlaneState } from './plane.svelte';
 import type { AppLink } from './link';
 import { Preferences } from './preferences.svelte';
@@ -68,12 +68,12 @@ export class Playground implements AppLink {
   readonly reward: RewardState;
   readonly training: Training;
   readonly autopilot: Autopilot;
-  /** "Pipeline": the overview's arrows (lit by the events below) and its step buttons. */
-  readonly pipeline: PipelineState;
   readonly perToken: PerTokenState;
   readonly rounds: RoundsState;
   /** "Reward hacking": proxy against gold, the rollouts' symptoms, the presets. */
   readonly hacking: Hacking;
+  /** "Pipeline": the overview's arrows (lit by the events below) and its step buttons. */
+  readonly pipeline: PipelineState;
   /** "Is RL necessary?": the worker's reward-KL plane and the typed demonstrations. */
   readonly plane: PlaneState;
 
@@ -117,10 +117,10 @@ export class Playground implements AppLink {
       () => this.reward.latest?.labels ?? 0,
     );
     this.autopilot = new Autopilot(this, this.prefs, this.training, () => this.config.annotator, () => this.config.autopilot);
-    this.pipeline = new PipelineState(this);
     this.perToken = new PerTokenState(this);
     this.rounds = new RoundsState(this, () => this.prefs.dropPairs());
     this.hacking = new Hacking(this, this.training, this.autopilot, this.prefs, this.reward);
+    this.pipeline = new PipelineState(this);
     this.plane = new PlaneState(this);
     this.prefs.restore();
   }
