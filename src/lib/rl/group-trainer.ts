@@ -27,7 +27,7 @@ import { RolledBackError, type ChartSpec, type MethodContext, type StepResult, t
 import type { GroupAdvantages } from './group-math';
 import { adaptKlCoef, grid, tokenKl, klGuard, type Grid } from './ppo-math';
 import { completionIds, completionText, layoutBatch } from './sequences';
-import { completionTokens, gridRow, total, type AdvantageKind, type TokenBreakdown } from './per-token';
+import { completionTokens, gridRow, tokenRows, type AdvantageKind, type TokenBreakdown } from './per-token';
 import { EOS_ID } from '../data/tokenizer';
 import type { KlEstimator } from '../math/stats';
 
@@ -310,14 +310,7 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
     const logRatio = gridRow(tokenKl(batch.logpOld, batch.logpRef, batch.mask, 'k1'), 0, n);
     const klPenalty = gridRow(tokenKl(batch.logpOld, batch.logpRef, batch.mask, this.penaltyEstimator), 0, n).map((k) => this.beta * k);
     return {
-      prompt,
-      completion,
-      steps: this.iteration,
-      tokens,
-      logRatio,
-      klPenalty,
-      sequenceKl: total(logRatio),
-      penaltyTotal: total(klPenalty),
+      ...tokenRows(prompt, completion, this.iteration, tokens, logRatio, klPenalty),
       estimator: this.penaltyEstimator,
       beta: this.beta,
       advantage: Array<number>(n).fill(advantages[0]),

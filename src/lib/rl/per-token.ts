@@ -78,3 +78,15 @@ export function completionTokens(tokenizer: Tokenizer, ids: Int32Array, promptWi
 export function total(xs: readonly number[]): number {
   return xs.reduce((a, x) => a + x, 0);
 }
+
+/** The rows every method's breakdown shares: the tokens, their log-ratios and penalties, and the two sums. */
+export function tokenRows(
+  prompt: string,
+  completion: string,
+  steps: number,
+  tokens: string[],
+  logRatio: number[],
+  klPenalty: number[],
+): Pick<TokenBreakdown, 'prompt' | 'completion' | 'steps' | 'tokens' | 'logRatio' | 'klPenalty' | 'sequenceKl' | 'penaltyTotal'> {
+  return { prompt, completion, steps, tokens, logRatio, klPenalty, sequenceKl: total(logRatio), penaltyTotal: total(klPenalty) };
+}

@@ -20,7 +20,7 @@ import { sampleCompletions } from '../model/sample';
 import { adaptKlCoef, computeRewards, gae, grid, policyLoss, tokenKl, valueLoss, whiten, klGuard, type Grid } from './ppo-math';
 import { RolledBackError, type Scorer } from './methods/types';
 import { completionIds, completionText, encodeBatch } from './sequences';
-import { completionTokens, gridRow, total, type TokenBreakdown } from './per-token';
+import { completionTokens, gridRow, tokenRows, type TokenBreakdown } from './per-token';
 
 export { RolledBackError, type Scorer };
 
@@ -201,14 +201,7 @@ export class PpoTrainer {
       const logRatio = gridRow(tokenKl(m.logpOld, m.logpRef, m.mask, 'k1'), 0, n);
       const klPenalty = gridRow(m.nonScore, 0, n).map((x) => -x);
       return {
-        prompt,
-        completion,
-        steps: this.iteration,
-        tokens,
-        logRatio,
-        klPenalty,
-        sequenceKl: total(logRatio),
-        penaltyTotal: total(klPenalty),
+        ...tokenRows(prompt, completion, this.iteration, tokens, logRatio, klPenalty),
         estimator: this.cfg.klEstimator,
         beta: this.klCoef,
         advantage: gridRow(m.advantages, 0, n),
