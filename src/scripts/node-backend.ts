@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { installFastKernels } from '../lib/model/kernels';
 
 export type NodeBackend = 'wasm' | 'cpu';
 
@@ -14,6 +15,7 @@ export async function initNodeBackend(preferred?: NodeBackend): Promise<NodeBack
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
+        installFastKernels(name);
         return name;
       }
     } catch {

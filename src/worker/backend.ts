@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { installFastKernels } from '../lib/model/kernels';
 import { BACKEND_LABELS, BACKEND_NAMES, type BackendName } from '../lib/protocol/messages';
 
 export interface BackendChoice {
@@ -88,6 +89,7 @@ async function start(name: BackendName): Promise<void> {
   await PREPARE[name]();
   if (!(await tf.setBackend(name))) throw new Error("it did not initialise; the console shows tfjs's reason");
   await tf.ready();
+  installFastKernels(name);
   // Some backends initialise and then fail on the first kernel: run one and read it back.
   const t = tf.tidy(() => tf.sum(tf.mul(tf.tensor1d([1, 2, 3]), 2)));
   const value = (await t.data())[0];

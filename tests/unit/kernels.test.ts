@@ -1,0 +1,93 @@
+// The WASM BatchMatMul that transposes its operands first (src/lib/model/kernels.ts) against
+// tfjs's own kernel: every transpose combination, batched and broadcast shapes, and gradients.
+// This file switches to the wasm backend; Vitest runs each test file in its own process state.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { installFastKernels } from '../../src/lib/model/kernels';
+import { Rng } from '../../src/lib/math/rng';
+
+interface Case {
+  a: number[];
+  b: number[];
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+const rng = new Rng(7);
+const values = (shape: number[]) => Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.normal());
+
+// The shapes a GPT step multiplies: a linear layer and its two gradients, attention's q·kᵀ and
+// att·v per (batch, head), a broadcast batch, and a non-square odd size.
+const CASES: Case[] = [];
+for (const [a, b] of [
+  [[37, 24], [24, 53]],
+  [[6, 4, 15, 16], [6, 4, 16, 15]],
+  [[3, 5, 7], [1, 7, 9]],
+]) {
+  for (const transposeA of [false, true]) {
+    for (const transposeB of [false, true]) {
+      const swap = (s: number[]) => [...s.slice(0, -2), s.at(-1)!, s.at(-2)!];
+      CASES.push({ a: transposeA ? swap(a) : a, b: transposeB ? swap(b) : b, transposeA, transposeB });
+    }
+  }
+}
+
+/** Products and the gradients of sum(product · w) with respect to both operands, read back. */
+async function run(c: Case, inputs: { a: Float32Array; b: Float32Array }): Promise<Float32Array[]> {
+  const a = tf.tensor(inputs.a, c.a);
+  const b = tf.tensor(inputs.b, c.b);
+  const product = tf.matMul(a, b, c.transposeA, c.transposeB);
+  const w = tf.randomUniform(product.shape, -1, 1, 'float32', 3);
+  // tfjs's own BatchMatMul gradient cannot reduce a broadcast batch: products only there.
+  const broadcast = c.a.slice(0, -2).join() !== c.b.slice(0, -2).join();
+  const grads = broadcast ? [] : tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, c.transposeA, c.transposeB), w)))([a, b]);
+  const out = await Promise.all([product, ...grads].map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose([a, b, product, w, ...grads]);
+  return out;
+}
+
+describe('untransposed BatchMatMul on wasm', () => {
+  const inputs = CASES.map((c) => ({ a: values(c.a), b: values(c.b) }));
+  const plain: Float32Array[][] = [];
+
+  beforeAll(async () => {
+    tf.env().set('PROD', true);
+    await tf.setBackend('wasm');
+    await tf.ready();
+    for (let i = 0; i < CASES.length; i++) plain.push(await run(CASES[i], inputs[i]));
+    installFastKernels('wasm');
+  });
+
+  it.each(CASES.map((c, i) => [i, `${c.a}${c.transposeA ? 'ᵀ' : ''} · ${c.b}${c.transposeB ? 'ᵀ' : ''}`] as const))(
+    'case %i (%s): the product and both gradients match tfjs\' own kernel',
+    async (i) => {
+      const fast = await run(CASES[i], inputs[i]);
+      fast.forEach((got, k) => {
+        expect(got.length).toBe(plain[i][k].length);
+        let worst = 0;
+        for (let j = 0; j < got.length; j++) worst = Math.max(worst, Math.abs(got[j] - plain[i][k][j]) / (1 + Math.abs(plain[i][k][j])));
+        expect(worst).toBeLessThan(1e-5);
+      });
+    },
+  );
+
+  it('frees its transposed copies: the tensor and byte counts are flat across calls', async () => {
+    const c = CASES.find((x) => x.transposeA && x.transposeB && x.a.length === 4)!;
+    await run(c, inputs[CASES.indexOf(c)]);
+    const dataIds = () => tf.engine().backend.numDataIds(); // the backend's buffers, temporaries included
+    const [before, buffersBefore] = [tf.memory(), dataIds()];
+    for (let k = 0; k < 3; k++) await run(c, inputs[CASES.indexOf(c)]);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    expect(dataIds()).toBe(buffersBefore);
+  });
+
+  it('installs once per backend and leaves other backends alone', () => {
+    const kernel = tf.getKernel(tf.BatchMatMul, 'wasm');
+    installFastKernels('wasm');
+    installFastKernels('cpu');
+    expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(kernel);
+  });
+});
