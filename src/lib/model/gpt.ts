@@ -40,11 +40,16 @@ function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPS))), g), b);
 }
 
-const GELU_C = Math.sqrt(2 / Math.PI);
-/** GELU, tanh approximation (GPT-2). */
+const GELU_2C = 2 * Math.sqrt(2 / Math.PI);
+/**
+ * GELU, tanh approximation (GPT-2): 0.5·x·(1 + tanh(c·(x + 0.044715·x³))), written with the
+ * identity 0.5·(1 + tanh(z)) = sigmoid(2z) and x³ as x·x·x. The same function in fewer kernels:
+ * on WASM, tfjs's Pow and Tanh are scalar loops (4.4 and 2 ms on a [960, 256] activation) where
+ * Multiply and Sigmoid are vectorised.
+ */
 function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(GELU_C, tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
-  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+  const cube = tf.mul(tf.mul(x, x), x);
+  return tf.mul(x, tf.sigmoid(tf.mul(GELU_2C, tf.add(x, tf.mul(0.044715, cube)))));
 }
 
 /**
