@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EOS_ID, PAD_ID } from '../../src/lib/data/tokenizer';
 import { Rng } from '../../src/lib/math/rng';
+import { completionLogProbs } from '../../src/lib/model/lm';
 import { leftPad, sampleCompletions } from '../../src/lib/model/sample';
 import { tinyGpt } from '../support/tiny';
 
@@ -17,6 +18,28 @@ describe('sampling', () => {
     const c = await sampleCompletions(model, PROMPTS, { rng: new Rng(10) });
     expect(b.completions).toEqual(a.completions);
     expect(c.completions).not.toEqual(a.completions);
+  });
+
+  it('records each drawn token\'s log-prob and entropy as a forward pass over the rollout scores them', async () => {
+    const model = tinyGpt(3);
+    for (const temperature of [1, 0.7]) {
+      const s = await sampleCompletions(model, PROMPTS, { rng: new Rng(4), temperature });
+      const B = PROMPTS.length;
+      const N = s.width - s.promptWidth;
+      const [perToken, entropy] = tf.tidy(() => {
+        const out = completionLogProbs(model, tf.tensor2d(s.ids, [B, s.width], 'int32'), s.promptWidth, temperature, true);
+        return [out.perToken, out.entropy!];
+      });
+      const [lp, h] = [await perToken.data(), await entropy.data()];
+      tf.dispose([perToken, entropy]);
+      expect(s.logProbs.length).toBe(B * N);
+      for (let i = 0; i < B * N; i++) {
+        expect(s.logProbs[i]).toBeCloseTo(lp[i], 4);
+        expect(s.entropy[i]).toBeCloseTo(h[i], 4);
+      }
+      // Some positions are padding (0 in both) and some are real tokens (negative log-probs).
+      expect(s.logProbs.some((x) => x < 0)).toBe(true);
+    }
   });
 
   it('the KV cache gives the same tokens as full recomputation', async () => {

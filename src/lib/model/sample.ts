@@ -28,6 +28,14 @@ export interface Samples {
   ids: Int32Array;
   /** Sequence length of `ids` (promptWidth + the longest completion). */
   width: number;
+  /**
+   * [B, width - promptWidth] row-major: log p of each sampled token at the sampling temperature,
+   * under the sampling model, as it was drawn (0 on PAD). PPO and GRPO start from these instead of
+   * running the policy over the rollout again (issue 11: one forward fewer per iteration).
+   */
+  logProbs: Float32Array;
+  /** [B, width - promptWidth]: entropy (nats) of each drawn token's distribution, 0 on PAD. */
+  entropy: Float32Array;
 }
 
 /** Left-pads id lists with PAD to a common width: row-major Int32Array [B, width]. */
@@ -40,19 +48,32 @@ export function leftPad(rows: readonly number[][], width = Math.max(...rows.map(
   return out;
 }
 
-/** Draws one token per row from logits [B, V] at `temperature`. */
-async function drawTokens(logits: tf.Tensor2D, temperature: number, rng: Rng): Promise<Int32Array> {
+/** One token per row, with its log-probability and the entropy of the distribution it came from. */
+interface Draw {
+  tokens: Int32Array;
+  logProbs: Float64Array;
+  entropy: Float64Array;
+}
+
+/** Draws one token per row from logits [B, V] at `temperature`; PAD is never drawn. */
+async function drawTokens(logits: tf.Tensor2D, temperature: number, rng: Rng): Promise<Draw> {
   const probs = tf.tidy(() => tf.softmax(tf.div(logits, temperature), -1));
   const [B, V] = probs.shape;
   const p = (await probs.data()) as Float32Array;
   probs.dispose();
-  const out = new Int32Array(B);
+  const draw: Draw = { tokens: new Int32Array(B), logProbs: new Float64Array(B), entropy: new Float64Array(B) };
   for (let b = 0; b < B; b++) {
-    const row = p.subarray(b * V, (b + 1) * V).slice();
-    row[PAD_ID] = 0;
-    out[b] = rng.categorical(row);
+    const row = p.subarray(b * V, (b + 1) * V);
+    let h = 0;
+    for (let v = 0; v < V; v++) if (row[v] > 0) h -= row[v] * Math.log(row[v]);
+    const drawable = row.slice();
+    drawable[PAD_ID] = 0;
+    const token = rng.categorical(drawable);
+    draw.tokens[b] = token;
+    draw.logProbs[b] = Math.log(row[token]); // under the full softmax, as completionLogProbs scores it
+    draw.entropy[b] = h;
   }
-  return out;
+  return draw;
 }
 
 /** Samples one completion per prompt (prompts are id lists starting with EOS). */
@@ -68,6 +89,8 @@ export async function sampleCompletions(model: Gpt, prompts: readonly number[][]
   }
   const promptIds = leftPad(prompts, P);
   const completions: number[][] = prompts.map(() => []);
+  const logProbs: number[][] = prompts.map(() => []);
+  const entropy: number[][] = prompts.map(() => []);
   const finished = new Array<boolean>(B).fill(false);
   // Full prefix (prompt + tokens so far) per row, for the no-cache path.
   const prefix: number[][] = prompts.map((_, b) => Array.from(promptIds.subarray(b * P, (b + 1) * P)));
@@ -80,12 +103,15 @@ export async function sampleCompletions(model: Gpt, prompts: readonly number[][]
   });
   try {
     for (let t = 0; t < maxNew; t++) {
-      const next = await drawTokens(logits, temperature, opts.rng);
+      const draw = await drawTokens(logits, temperature, opts.rng);
+      const next = draw.tokens;
       logits.dispose();
       for (let b = 0; b < B; b++) {
         if (finished[b]) next[b] = PAD_ID;
         else {
           completions[b].push(next[b]);
+          logProbs[b].push(draw.logProbs[b]);
+          entropy[b].push(draw.entropy[b]);
           if (next[b] === EOS_ID) finished[b] = true;
         }
         prefix[b].push(next[b]);
@@ -115,9 +141,12 @@ export async function sampleCompletions(model: Gpt, prompts: readonly number[][]
   const N = Math.max(1, ...completions.map((c) => c.length));
   const width = P + N;
   const ids = new Int32Array(B * width).fill(PAD_ID);
+  const [logProbGrid, entropyGrid] = [new Float32Array(B * N), new Float32Array(B * N)];
   for (let b = 0; b < B; b++) {
     ids.set(promptIds.subarray(b * P, (b + 1) * P), b * width);
     ids.set(completions[b], b * width + P);
+    logProbGrid.set(logProbs[b], b * N);
+    entropyGrid.set(entropy[b], b * N);
   }
-  return { completions, finished, promptWidth: P, ids, width };
+  return { completions, finished, promptWidth: P, ids, width, logProbs: logProbGrid, entropy: entropyGrid };
 }

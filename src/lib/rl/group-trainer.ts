@@ -25,7 +25,7 @@ import { sampleCompletions, type Samples } from '../model/sample';
 import { patchConfig, sampleTexts } from './methods/common';
 import { RolledBackError, type ChartSpec, type MethodContext, type StepResult, type Trainer } from './methods/types';
 import type { GroupAdvantages } from './group-math';
-import { adaptKlCoef, grid, tokenKl, klGuard, type Grid } from './ppo-math';
+import { adaptKlCoef, grid, lengthMask, tokenKl, klGuard, type Grid } from './ppo-math';
 import { completionIds, completionText, layoutBatch } from './sequences';
 import { completionTokens, gridRow, tokenRows, type AdvantageKind, type TokenBreakdown } from './per-token';
 import { EOS_ID } from '../data/tokenizer';
@@ -261,23 +261,33 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
   }
 
   /** Steps 2-3 on sampled rows (what rollout() trains on and explain() shows, by the same code). */
-  private async measure(prompts: string[], rollout: Pick<Samples, 'ids' | 'promptWidth' | 'width' | 'completions' | 'finished'>): Promise<GroupBatch> {
+  private async measure(
+    prompts: string[],
+    rollout: Pick<Samples, 'ids' | 'promptWidth' | 'width' | 'completions' | 'finished'> & Partial<Pick<Samples, 'logProbs' | 'entropy'>>,
+  ): Promise<GroupBatch> {
     const cfg = this.cfg;
     const { tokenizer } = this.ctx;
     const completions = rollout.completions.map((c) => completionText(tokenizer, c));
     const [B, P] = [prompts.length, rollout.promptWidth];
     const N = rollout.width - P;
 
-    // 2. log-probs of the sampled tokens at the sampling temperature, under the policy and the reference
+    // 2. log-probs of the sampled tokens at the sampling temperature, under the policy and the
+    // reference; the policy's come with the rollout when it was sampled here (no second forward)
+    const { logProbs, entropy: drawnEntropy } = rollout;
+    const sampled = logProbs && drawnEntropy;
     const tensors = tf.tidy(() => {
       const ids = tf.tensor2d(rollout.ids, [B, rollout.width], 'int32');
-      const pol = completionLogProbs(this.policy, ids, P, cfg.temperature, true);
       const ref = completionLogProbs(this.reference, ids, P, cfg.temperature);
-      return [pol.perToken, ref.perToken, pol.mask, pol.entropy!]; // each (B, N)
+      if (sampled) return [ref.perToken];
+      const pol = completionLogProbs(this.policy, ids, P, cfg.temperature, true);
+      return [ref.perToken, pol.perToken, pol.mask, pol.entropy!]; // each (B, N)
     });
     const data = await Promise.all(tensors.map((t) => t.data()));
     tf.dispose(tensors);
-    const [logpOld, logpRef, mask, entropy] = data.map((d) => grid(d, B, N));
+    const logpRef = grid(data[0], B, N);
+    const [logpOld, mask, entropy] = sampled
+      ? [grid(logProbs, B, N), lengthMask(rollout.completions.map((c) => c.length), N), grid(drawnEntropy, B, N)]
+      : data.slice(1).map((d) => grid(d, B, N));
 
     // 3. scores from the reward model, minus the truncation penalty for rollouts without EOS
     const rawScores = await this.ctx.scorer(prompts, completions);

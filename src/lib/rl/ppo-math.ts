@@ -17,6 +17,13 @@ export function grid(data: ArrayLike<number>, rows: number, cols: number): Grid 
   return { data: Float32Array.from(data), rows, cols };
 }
 
+/** [rows, cols] with 1 on each row's first lengths[row] entries (its real tokens) and 0 on the PAD after. */
+export function lengthMask(lengths: readonly number[], cols: number): Grid {
+  const data = new Float32Array(lengths.length * cols);
+  lengths.forEach((n, r) => data.fill(1, r * cols, r * cols + Math.min(n, cols)));
+  return { data, rows: lengths.length, cols };
+}
+
 /** Per-token KL estimates (0 on padding). */
 export function tokenKl(logp: Grid, logpRef: Grid, mask: Grid, estimator: KlEstimator): Grid {
   const k = KL_ESTIMATORS[estimator];

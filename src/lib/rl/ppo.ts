@@ -16,8 +16,8 @@ import { cloneGpt, completionValues } from '../model/heads';
 import { completionLogProbs } from '../model/lm';
 import { AdamW, NonFiniteError } from '../model/optim';
 import { disposeParams } from '../model/params';
-import { sampleCompletions } from '../model/sample';
-import { adaptKlCoef, computeRewards, gae, grid, policyLoss, tokenKl, valueLoss, whiten, klGuard, type Grid } from './ppo-math';
+import { sampleCompletions, type Samples } from '../model/sample';
+import { adaptKlCoef, computeRewards, gae, grid, lengthMask, policyLoss, tokenKl, valueLoss, whiten, klGuard, type Grid } from './ppo-math';
 import { RolledBackError, type Scorer } from './methods/types';
 import { completionIds, completionText, encodeBatch } from './sequences';
 import { completionTokens, gridRow, tokenRows, type TokenBreakdown } from './per-token';
@@ -117,7 +117,7 @@ export class PpoTrainer {
     const ids = tf.tensor2d(rollout.ids, [B, rollout.width], 'int32');
     try {
       // 2-4, 6. log-probs, reference log-probs, values; scores; rewards with the KL penalty; GAE
-      const { logpOld, logpRef, valuesOld, mask, entropy, rawScores, scores, kl, nonScore, advantages, returns } = await this.measure(ids, P, N, prompts, completions, rollout.finished);
+      const { logpOld, logpRef, valuesOld, mask, entropy, rawScores, scores, kl, nonScore, advantages, returns } = await this.measure(ids, P, N, prompts, completions, rollout.finished, rollout);
       // 5. whiten advantages
       const whitened = whiten(advantages, mask);
 
@@ -159,17 +159,33 @@ export class PpoTrainer {
   /**
    * Steps 2-4 and 6 of an iteration on a batch of sequences `ids` [B, P + N] (left-padded prompts,
    * right-padded completions): what step() trains on and explain() shows, by the same code.
+   * `sampled`: the policy's log-probs and entropy as the rollout drew its tokens, which spare the
+   * policy's forward pass; explain() scores a given completion and has none.
    */
-  private async measure(ids: tf.Tensor2D, P: number, N: number, prompts: string[], completions: string[], finished: readonly boolean[]) {
+  private async measure(
+    ids: tf.Tensor2D,
+    P: number,
+    N: number,
+    prompts: string[],
+    completions: string[],
+    finished: readonly boolean[],
+    sampled?: Pick<Samples, 'logProbs' | 'entropy' | 'completions'>,
+  ) {
     const cfg = this.cfg;
     const B = prompts.length;
     // 2. log-probs of the sampled tokens (at the sampling temperature), reference log-probs, values
-    const [logpOld, logpRef, valuesOld, mask, entropy] = await this.readGrids(B, N, () => {
-      const pol = completionLogProbs(this.policy, ids, P, cfg.temperature, true);
-      const ref = completionLogProbs(this.reference, ids, P, cfg.temperature);
-      const values = completionValues(this.critic, ids, P);
-      return [pol.perToken, ref.perToken, values, pol.mask, pol.entropy!];
-    });
+    let logpOld: Grid, logpRef: Grid, valuesOld: Grid, mask: Grid, entropy: Grid;
+    if (sampled) {
+      [logpRef, valuesOld] = await this.readGrids(B, N, () => [completionLogProbs(this.reference, ids, P, cfg.temperature).perToken, completionValues(this.critic, ids, P)]);
+      [logpOld, entropy, mask] = [grid(sampled.logProbs, B, N), grid(sampled.entropy, B, N), lengthMask(sampled.completions.map((c) => c.length), N)];
+    } else {
+      [logpOld, logpRef, valuesOld, mask, entropy] = await this.readGrids(B, N, () => {
+        const pol = completionLogProbs(this.policy, ids, P, cfg.temperature, true);
+        const ref = completionLogProbs(this.reference, ids, P, cfg.temperature);
+        const values = completionValues(this.critic, ids, P);
+        return [pol.perToken, ref.perToken, values, pol.mask, pol.entropy!];
+      });
+    }
 
     // 3. scores from the reward model, minus the truncation penalty for rollouts without EOS
     const rawScores = await this.scorer(prompts, completions);
