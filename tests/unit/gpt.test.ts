@@ -12,7 +12,7 @@ afterEach(() => tf.disposeVariables());
 
 async function logitsOf(rows: number[][], seed = 1): Promise<number[][][]> {
   const model = tinyGpt(seed);
-  const out = tf.tidy(() => forward(model, ids2d(rows)).logits);
+  const out = tf.tidy(() => forward(model, ids2d(rows)).logits!);
   const v = (await out.array()) as number[][][];
   out.dispose();
   disposeParams(model.params);
@@ -57,7 +57,7 @@ describe('GPT forward', () => {
     const tot = (await total.array()) as number[];
     expect(tot[1]).toBeCloseTo(lpv[1][1], 6);
     // Probabilities over the vocabulary sum to one at every position.
-    const sums = tf.tidy(() => tf.sum(tf.exp(tf.logSoftmax(forward(model, ids).logits, -1)), -1));
+    const sums = tf.tidy(() => tf.sum(tf.exp(tf.logSoftmax(forward(model, ids).logits!, -1)), -1));
     for (const row of (await sums.array()) as number[][]) for (const s of row) expect(s).toBeCloseTo(1, 5);
     tf.dispose([lp, perToken, total, mask, sums, ids]);
   });

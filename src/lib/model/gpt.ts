@@ -109,17 +109,28 @@ function positionsOf(real: tf.Tensor2D): tf.Tensor2D {
 export interface ForwardResult {
   /** Final hidden states after ln_f, [B, T, d]: the input of the LM head and of scalar heads. */
   hidden: tf.Tensor3D;
-  /** Next-token logits [B, T, V]. */
-  logits: tf.Tensor3D;
+  /** Next-token logits [B, T - logitsFrom, V] of positions logitsFrom..T-1; null when `logitsFrom` was null. */
+  logits: tf.Tensor3D | null;
   /** Keys/values for incremental decoding; only when `withCache` was asked. */
   cache?: KvCache;
+}
+
+export interface ForwardOptions {
+  /** Keep the keys and values for incremental decoding. */
+  withCache?: boolean;
+  /**
+   * The first position whose next-token logits are computed (default 0: all); null: none. The LM
+   * head is a [d, V] product per position: scalar heads need none of it, completion scores only
+   * the positions after the prompt.
+   */
+  logitsFrom?: number | null;
 }
 
 /**
  * Full forward over ids [B, T] (left-padded). A query sees earlier real tokens and itself.
  * Call inside tf.tidy; keep the cache's tensors with tf.keep if they must outlive it.
  */
-export function forward(model: Gpt, ids: tf.Tensor2D, withCache = false): ForwardResult {
+export function forward(model: Gpt, ids: tf.Tensor2D, { withCache = false, logitsFrom = 0 }: ForwardOptions = {}): ForwardResult {
   const [B, T] = ids.shape;
   if (T > model.config.contextLength) throw new RangeError(`sequence of ${T} tokens exceeds the context of ${model.config.contextLength}`);
   const real = realMask(ids); // (B, T)
@@ -138,7 +149,8 @@ export function forward(model: Gpt, ids: tf.Tensor2D, withCache = false): Forwar
     values.push(out.v);
   }
   const hidden = layerNorm(x, param(model.params, 'ln_f.weight'), param(model.params, 'ln_f.bias')) as tf.Tensor3D; // (B, T, d)
-  const logits = linear(hidden, param(model.params, 'lm_head.weight')) as tf.Tensor3D; // (B, T, V)
+  const headInput = logitsFrom ? tf.slice(hidden, [0, logitsFrom, 0], [B, T - logitsFrom, -1]) : hidden; // (B, T - logitsFrom, d)
+  const logits = logitsFrom === null ? null : (linear(headInput, param(model.params, 'lm_head.weight')) as tf.Tensor3D); // (B, T - logitsFrom, V)
   return { hidden, logits, cache: withCache ? { keys, values, real } : undefined };
 }
 

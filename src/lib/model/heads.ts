@@ -25,7 +25,7 @@ export function ensureScalarHead(model: Gpt, prefix: string): void {
 /** The head's scalar at every position of ids [B, T]: [B, T]. Call inside tidy. */
 export function tokenScalars(model: Gpt, ids: tf.Tensor2D): tf.Tensor2D {
   const [B, T] = ids.shape;
-  const { hidden } = forward(model, ids); // (B, T, d)
+  const { hidden } = forward(model, ids, { logitsFrom: null }); // (B, T, d)
   const flat = tf.matMul(tf.reshape(hidden, [B * T, model.config.dModel]), param(model.params, HEAD_WEIGHT) as tf.Tensor2D); // (B*T, 1)
   return tf.reshape(tf.add(flat, param(model.params, HEAD_BIAS)), [B, T]) as tf.Tensor2D;
 }

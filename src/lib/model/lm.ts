@@ -10,16 +10,19 @@ export function tokenLogProbs(model: Gpt, ids: tf.Tensor2D, temperature = 1): tf
   return tokenStats(model, ids, temperature, false).logp;
 }
 
-/** Token log-probs and, with `withEntropy`, the entropy of each next-token distribution [B, T-1]. */
-function tokenStats(model: Gpt, ids: tf.Tensor2D, temperature: number, withEntropy: boolean): { logp: tf.Tensor2D; entropy?: tf.Tensor2D } {
+/**
+ * Log-probs of tokens from..T-1 given their prefixes and, with `withEntropy`, the entropy of each of
+ * those next-token distributions: [B, T-from] each. Only those positions go through the LM head.
+ */
+function tokenStats(model: Gpt, ids: tf.Tensor2D, temperature: number, withEntropy: boolean, from = 1): { logp: tf.Tensor2D; entropy?: tf.Tensor2D } {
   const [B, T] = ids.shape;
   const inputs = tf.slice(ids, [0, 0], [B, T - 1]); // (B, T-1)
-  const targets = tf.slice(ids, [0, 1], [B, T - 1]); // (B, T-1)
-  const { logits } = forward(model, inputs); // (B, T-1, V)
+  const targets = tf.slice(ids, [0, from], [B, T - from]); // (B, T-from)
+  const logits = forward(model, inputs, { logitsFrom: from - 1 }).logits!; // (B, T-from, V)
   const scaled = temperature === 1 ? logits : tf.div(logits, temperature);
-  const logp = tf.logSoftmax(scaled, -1); // (B, T-1, V)
-  const picked = tf.sum(tf.mul(logp, oneHotFloat(targets, model.config.vocabSize)), -1) as tf.Tensor2D; // (B, T-1)
-  const entropy = withEntropy ? (tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D) : undefined; // (B, T-1)
+  const logp = tf.logSoftmax(scaled, -1); // (B, T-from, V)
+  const picked = tf.sum(tf.mul(logp, oneHotFloat(targets, model.config.vocabSize)), -1) as tf.Tensor2D; // (B, T-from)
+  const entropy = withEntropy ? (tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)) as tf.Tensor2D) : undefined; // (B, T-from)
   return { logp: picked, entropy };
 }
 
@@ -47,11 +50,10 @@ export function completionLogProbs(
 ): { perToken: tf.Tensor2D; total: tf.Tensor1D; mask: tf.Tensor2D; entropy?: tf.Tensor2D } {
   const [B, T] = ids.shape;
   const N = T - promptWidth;
-  const stats = tokenStats(model, ids, temperature, withEntropy); // entry t scores token t+1
-  const lp = tf.slice(stats.logp, [0, promptWidth - 1], [B, N]); // (B, N)
+  const stats = tokenStats(model, ids, temperature, withEntropy, promptWidth); // entry j scores completion token j
   const completion = tf.slice(ids, [0, promptWidth], [B, N]);
   const mask = tf.cast(tf.notEqual(completion, PAD_ID), 'float32') as tf.Tensor2D; // (B, N)
-  const perToken = tf.mul(lp, mask) as tf.Tensor2D;
-  const entropy = stats.entropy ? (tf.mul(tf.slice(stats.entropy, [0, promptWidth - 1], [B, N]), mask) as tf.Tensor2D) : undefined;
+  const perToken = tf.mul(stats.logp, mask) as tf.Tensor2D;
+  const entropy = stats.entropy ? (tf.mul(stats.entropy, mask) as tf.Tensor2D) : undefined;
   return { perToken, total: tf.sum(perToken, 1) as tf.Tensor1D, mask, entropy };
 }

@@ -97,9 +97,9 @@ export async function sampleCompletions(model: Gpt, prompts: readonly number[][]
 
   let cache: KvCache | undefined;
   let logits = tf.tidy(() => {
-    const out = forward(model, tf.tensor2d(promptIds, [B, P], 'int32'), useCache);
+    const out = forward(model, tf.tensor2d(promptIds, [B, P], 'int32'), { withCache: useCache, logitsFrom: P - 1 });
     if (out.cache) cache = { keys: out.cache.keys.map((t) => tf.keep(t)), values: out.cache.values.map((t) => tf.keep(t)), real: tf.keep(out.cache.real) };
-    return tf.squeeze(tf.slice(out.logits, [0, P - 1, 0], [B, 1, -1]), [1]) as tf.Tensor2D; // (B, V)
+    return tf.squeeze(out.logits!, [1]) as tf.Tensor2D; // (B, V)
   });
   try {
     for (let t = 0; t < maxNew; t++) {
@@ -129,8 +129,8 @@ export async function sampleCompletions(model: Gpt, prompts: readonly number[][]
       } else {
         const T = prefix[0].length;
         logits = tf.tidy(() => {
-          const out = forward(model, tf.tensor2d(prefix.flat(), [B, T], 'int32'));
-          return tf.squeeze(tf.slice(out.logits, [0, T - 1, 0], [B, 1, -1]), [1]) as tf.Tensor2D;
+          const out = forward(model, tf.tensor2d(prefix.flat(), [B, T], 'int32'), { logitsFrom: T - 1 });
+          return tf.squeeze(out.logits!, [1]) as tf.Tensor2D;
         });
       }
     }

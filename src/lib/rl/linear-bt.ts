@@ -23,7 +23,7 @@ export async function completionFeatures(base: Gpt, tokenizer: Tokenizer, prompt
   const { batch: B, width: W, promptWidth: P } = enc;
   const feats = tf.tidy(() => {
     const ids = tf.tensor2d(enc.ids, [B, W], 'int32');
-    const { hidden } = forward(base, ids); // (B, W, d)
+    const { hidden } = forward(base, ids, { logitsFrom: null }); // (B, W, d)
     const mask = tf.cast(tf.notEqual(tf.slice(ids, [0, P], [B, W - P]), 0), 'float32'); // (B, N)
     return tf.sum(tf.mul(tf.slice(hidden, [0, P, 0], [B, W - P, -1]), tf.expandDims(mask, 2)), 1); // (B, d)
   });
