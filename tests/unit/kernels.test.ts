@@ -1,11 +1,13 @@
-// The WASM BatchMatMul that transposes its operands first (src/lib/model/kernels.ts) against
-// tfjs's own kernel: every transpose combination, batched and broadcast shapes, and gradients.
+// The kernels of src/lib/model/kernels.ts against the plain tfjs versions they replace: WASM's
+// BatchMatMul that transposes its operands first (every transpose combination, batched and
+// broadcast shapes, gradients) and the fused AdamW step on WASM and CPU.
 // This file switches to the wasm backend; Vitest runs each test file in its own process state.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installFastKernels } from '../../src/lib/model/kernels';
+import { hasAdamWKernel, installFastKernels, type AdamWAttrs } from '../../src/lib/model/kernels';
+import { adamWKernel, adamWOps } from '../../src/lib/model/optim';
 import { Rng } from '../../src/lib/math/rng';
 
 interface Case {
@@ -84,10 +86,46 @@ describe('untransposed BatchMatMul on wasm', () => {
     expect(dataIds()).toBe(buffersBefore);
   });
 
-  it('installs once per backend and leaves other backends alone', () => {
+  it('installs once per backend and leaves the CPU backend\'s BatchMatMul alone', async () => {
     const kernel = tf.getKernel(tf.BatchMatMul, 'wasm');
+    const cpuMatMul = tf.getKernel(tf.BatchMatMul, 'cpu');
     installFastKernels('wasm');
     installFastKernels('cpu');
     expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(kernel);
+    expect(tf.getKernel(tf.BatchMatMul, 'cpu')).toBe(cpuMatMul);
+  });
+});
+
+describe('fused AdamW kernel', () => {
+  const shape = [33, 17];
+  const [p, g, m] = [values(shape), values(shape), values(shape)];
+  const v = values(shape).map((x) => x * x); // second moments are non-negative
+  const ATTRS: AdamWAttrs[] = [
+    { lr: 3e-4, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, bc1: 0.1, bc2: 0.01, gradScale: 1 },
+    { lr: 1e-2, beta1: 0.8, beta2: 0.999, eps: 1e-6, weightDecay: 0.1, bc1: 0.5, bc2: 0.2, gradScale: 0.3 },
+  ];
+
+  async function step(fn: typeof adamWOps, a: AdamWAttrs): Promise<Float32Array[]> {
+    const out = tf.tidy(() => {
+      const next = fn(tf.tensor(p, shape), tf.tensor(g, shape), tf.tensor(m, shape), tf.tensor(v, shape), a);
+      return [next.p, next.m, next.v];
+    });
+    const data = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose(out);
+    return data;
+  }
+
+  it.each(['wasm', 'cpu'])('on %s: parameter and both moments match the op-by-op step, with and without decay and clipping', async (backend) => {
+    await tf.setBackend(backend);
+    installFastKernels(backend);
+    expect(hasAdamWKernel()).toBe(true);
+    for (const a of ATTRS) {
+      const [fused, ops] = [await step(adamWKernel, a), await step(adamWOps, a)];
+      fused.forEach((got, k) => got.forEach((x, i) => expect(Math.abs(x - ops[k][i])).toBeLessThan(1e-6 * (1 + Math.abs(ops[k][i])))));
+      expect(fused[0].some((x, i) => x !== p[i])).toBe(true); // the parameter moved
+    }
+    const before = tf.memory().numTensors;
+    await step(adamWKernel, ATTRS[0]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -45,19 +45,103 @@ export function untransposedBatchMatMul(plain: tf.KernelFunc, transpose: tf.Kern
   };
 }
 
+/** The AdamW update of one parameter, the attributes of the `RlhfAdamW` kernel (see optim.ts). */
+export interface AdamWAttrs {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Decoupled weight decay of this parameter (0 for biases and gains). */
+  weightDecay: number;
+  /** 1 - beta^t for the first and second moments. */
+  bc1: number;
+  bc2: number;
+  /** The gradient's scale after global-norm clipping (1: not clipped). */
+  gradScale: number;
+}
+
+export const ADAMW_KERNEL = 'RlhfAdamW';
+
+/**
+ * One AdamW step over flat arrays, in float64 with float32 results, writing the new parameter and
+ * moments to `out`: the arithmetic of the op-by-op version in optim.ts, one pass, no temporaries.
+ */
+export function adamWLoop(
+  p: ArrayLike<number>,
+  g: ArrayLike<number>,
+  m: ArrayLike<number>,
+  v: ArrayLike<number>,
+  out: { p: Float32Array; m: Float32Array; v: Float32Array },
+  a: AdamWAttrs,
+): void {
+  for (let i = 0; i < p.length; i++) {
+    const grad = g[i] * a.gradScale;
+    const mi = m[i] * a.beta1 + grad * (1 - a.beta1);
+    const vi = v[i] * a.beta2 + grad * grad * (1 - a.beta2);
+    const update = mi / a.bc1 / (Math.sqrt(vi / a.bc2) + a.eps) + p[i] * a.weightDecay;
+    out.p[i] = p[i] - update * a.lr;
+    out.m[i] = mi;
+    out.v[i] = vi;
+  }
+}
+
+interface WasmLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
+interface CpuLike {
+  data: { get(dataId: tf.DataId): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+type AdamWInputs = Record<'param' | 'grad' | 'm' | 'v', tf.TensorInfo>;
+
+/** RlhfAdamW on WASM: reads and writes the tensors' buffers in the module's heap. */
+const wasmAdamW: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { param, grad, m, v } = inputs as unknown as AdamWInputs;
+  const be = backend as unknown as WasmLike;
+  const outs = [param, m, v].map((x) => be.makeOutput(x.shape, 'float32'));
+  // Views are taken after every allocation: an allocation can grow (and move) the heap.
+  const [pOut, mOut, vOut] = outs.map((o) => be.typedArrayFromHeap(o));
+  const view = (x: tf.TensorInfo) => be.typedArrayFromHeap(x);
+  adamWLoop(view(param), view(grad), view(m), view(v), { p: pOut, m: mOut, v: vOut }, attrs as unknown as AdamWAttrs);
+  return outs;
+};
+
+/** RlhfAdamW on the plain-JS CPU backend. */
+const cpuAdamW: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const { param, grad, m, v } = inputs as unknown as AdamWInputs;
+  const be = backend as unknown as CpuLike;
+  const values = (x: tf.TensorInfo) => be.data.get(x.dataId).values;
+  const n = values(param).length;
+  const out = { p: new Float32Array(n), m: new Float32Array(n), v: new Float32Array(n) };
+  adamWLoop(values(param), values(grad), values(m), values(v), out, attrs as unknown as AdamWAttrs);
+  return [be.makeTensorInfo(param.shape, 'float32', out.p), be.makeTensorInfo(m.shape, 'float32', out.m), be.makeTensorInfo(v.shape, 'float32', out.v)];
+};
+
+const ADAMW_KERNELS: Partial<Record<string, tf.KernelFunc>> = { wasm: wasmAdamW, cpu: cpuAdamW };
+
+/** Whether the running backend has RlhfAdamW; elsewhere (WebGPU, WebGL) AdamW runs op by op. */
+export function hasAdamWKernel(): boolean {
+  return tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined;
+}
+
 const installed = new Set<string>();
 
 /**
- * Registers the faster kernels over `backend`'s own, once per backend name; a no-op where the
- * backend's plain kernels are already the fast path (everything but WASM). Call after the
- * backend's package is imported.
+ * Registers this module's kernels for `backend`, once per backend name: the untransposed
+ * BatchMatMul over WASM's own, and RlhfAdamW where JS can read the buffers in place (WASM, CPU).
+ * Elsewhere (WebGPU, WebGL) tfjs's kernels run as they are. Call after the backend is set.
  */
 export function installFastKernels(backend: string): void {
-  if (backend !== 'wasm' || installed.has(backend)) return;
+  if (installed.has(backend)) return;
+  installed.add(backend);
   const matMul = tf.getKernel(tf.BatchMatMul, backend);
   const transpose = tf.getKernel(tf.Transpose, backend);
-  if (!matMul || !transpose) return;
-  tf.unregisterKernel(tf.BatchMatMul, backend);
-  tf.registerKernel({ ...matMul, kernelFunc: untransposedBatchMatMul(matMul.kernelFunc, transpose.kernelFunc) });
-  installed.add(backend);
+  if (backend === 'wasm' && matMul && transpose) {
+    tf.unregisterKernel(tf.BatchMatMul, backend);
+    tf.registerKernel({ ...matMul, kernelFunc: untransposedBatchMatMul(matMul.kernelFunc, transpose.kernelFunc) });
+  }
+  const adamW = ADAMW_KERNELS[backend];
+  if (adamW) tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName: backend, kernelFunc: adamW });
 }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients; training needs them on every backend.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { ADAMW_KERNEL, hasAdamWKernel, type AdamWAttrs } from './kernels';
 import type { ParamStore } from './params';
 
 export interface AdamWConfig {
@@ -93,18 +94,18 @@ export class AdamW {
       this.t += 1;
       const bc1 = 1 - beta1 ** this.t;
       const bc2 = 1 - beta2 ** this.t;
+      const fused = hasAdamWKernel();
       tf.tidy(() => {
         used.forEach((i) => {
           const name = names[i];
           const p = vars[i];
-          const g = scale === 1 ? gradList[i] : tf.mul(gradList[i], scale);
           const m = this.m.get(name)!;
           const v = this.v.get(name)!;
-          m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
-          v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-          let update = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
-          if (weightDecay > 0 && p.rank >= 2) update = tf.add(update, tf.mul(p, weightDecay));
-          p.assign(tf.sub(p, tf.mul(update, lr * (lrScale[name] ?? 1))));
+          const attrs: AdamWAttrs = { lr: lr * (lrScale[name] ?? 1), beta1, beta2, eps, weightDecay: p.rank >= 2 ? weightDecay : 0, bc1, bc2, gradScale: scale };
+          const next = (fused ? adamWKernel : adamWOps)(p, gradList[i], m, v, attrs);
+          p.assign(next.p);
+          m.assign(next.m);
+          v.assign(next.v);
         });
       });
       return { loss, gradNorm };
@@ -119,6 +120,27 @@ export class AdamW {
     this.m.clear();
     this.v.clear();
   }
+}
+
+type AdamWNext = Record<'p' | 'm' | 'v', tf.Tensor>;
+
+/**
+ * One parameter's AdamW step op by op: the plain tfjs version, for backends without the fused
+ * kernel (WebGPU, WebGL) and the reference its test compares the kernel with. Call inside tidy.
+ */
+export function adamWOps(p: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, a: AdamWAttrs): AdamWNext {
+  const g = a.gradScale === 1 ? grad : tf.mul(grad, a.gradScale);
+  const mNext = tf.add(tf.mul(m, a.beta1), tf.mul(g, 1 - a.beta1));
+  const vNext = tf.add(tf.mul(v, a.beta2), tf.mul(tf.square(g), 1 - a.beta2));
+  let update = tf.div(tf.div(mNext, a.bc1), tf.add(tf.sqrt(tf.div(vNext, a.bc2)), a.eps));
+  if (a.weightDecay > 0) update = tf.add(update, tf.mul(p, a.weightDecay));
+  return { p: tf.sub(p, tf.mul(update, a.lr)), m: mNext, v: vNext };
+}
+
+/** The same step as one RlhfAdamW kernel call (kernels.ts): one pass over the buffers instead of ~14 kernels. */
+export function adamWKernel(p: tf.Tensor, grad: tf.Tensor, m: tf.Tensor, v: tf.Tensor, a: AdamWAttrs): AdamWNext {
+  const [pNext, mNext, vNext] = tf.engine().runKernel(ADAMW_KERNEL, { param: p, grad, m, v }, a as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return { p: pNext, m: mNext, v: vNext };
 }
 
 /** A loss or gradient that is NaN or infinite: the step was not applied. */
