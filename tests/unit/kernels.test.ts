@@ -96,6 +96,26 @@ describe('untransposed BatchMatMul on wasm', () => {
   });
 });
 
+describe('sharing Identity and Cast on wasm', () => {
+  it('a clone reads the same values, outlives its source, and adds no buffer', async () => {
+    await tf.setBackend('wasm');
+    installFastKernels('wasm');
+    const buffers = tf.engine().backend.numDataIds();
+    const x = tf.tensor([1.5, -2, 3], [3]);
+    const y = tf.clone(x);
+    const z = tf.cast(x, 'float32'); // what tfjs's gradients do to float32 inputs
+    const ints = tf.tidy(() => tf.cast(tf.tensor([1.7, -2.2], [2]), 'int32')); // a real cast still converts
+    expect(Array.from(await ints.data())).toEqual([1, -2]);
+    ints.dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(buffers + 1);
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1.5, -2, 3]);
+    expect(Array.from(await z.data())).toEqual([1.5, -2, 3]);
+    tf.dispose([y, z]);
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+  });
+});
+
 describe('fused AdamW kernel', () => {
   const shape = [33, 17];
   const [p, g, m] = [values(shape), values(shape), values(shape)];
