@@ -1,0 +1,292 @@
+// npm run bench -- --browser: the browser half of the benchmark (issue 11). Builds the real page and
+// the bench page (src/bench/) into dist-bench/ with Vite's JS API (an inline config over
+// vite.config.ts: one more input, another outDir), serves the folder on 127.0.0.1 with the headers
+// that make a page cross-origin isolated (COOP same-origin, COEP require-corp: WASM threads need
+// SharedArrayBuffer), drives Debian's Chromium headless through playwright-core, and returns one
+// line per backend and bench, as the Node driver prints them, with "where":"chromium". The bench
+// page's worker runs the library's table (src/lib/bench/benches.ts) on the shipped model.
+// cold_start loads the real index.html in a fresh context per run and times navigation to the
+// first pair on screen, with the longest main-thread task before it (PerformanceObserver
+// 'longtask', buffered) and the gzip size of the page's main-thread JS and CSS.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, resolve, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium, type Browser } from 'playwright-core';
+import type { BenchLine, BenchName } from '../lib/bench/benches';
+import { median } from '../lib/math/stats';
+import type { BackendName } from '../lib/config/run';
+import type { BenchReport } from '../bench/protocol';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** The bench's own build folder: never dist/, which the browser tests read. */
+const DIST = join(ROOT, 'dist-bench');
+const BENCH_PAGE = 'src/bench/index.html';
+
+export interface BenchOptions {
+  backends: BackendName[];
+  names: BenchName[];
+  runs?: number;
+  warmup?: number;
+  /** WASM threads asked of the bench page (?threads=N). */
+  threads?: number;
+}
+
+/** The flags of tests/support/browser.ts (reference/browser-facts.md); --enable-unsafe-webgpu gives the software adapter. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--enable-unsafe-webgpu',
+];
+
+/** How long one backend's benches may take in all (rm_refit alone is minutes on the slow backends). */
+const BENCH_TIMEOUT_MS = 60 * 60_000;
+/** Navigation to the first pair: generous, the machine is shared. */
+const COLD_START_TIMEOUT_MS = 120_000;
+const COLD_START_WARMUP = 1;
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm', // instantiateStreaming needs this type
+  '.bin': 'application/octet-stream',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/** What tests/support/browser.ts's serveStatic does, plus the cross-origin isolation headers. */
+async function serveIsolated(root: string): Promise<{ origin: string; close(): Promise<void> }> {
+  const base = resolve(root);
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let file = resolve(join(base, path));
+    if (file !== base && !file.startsWith(base + sep)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+    });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((ok) => {
+      server.closeAllConnections();
+      server.close(() => ok());
+    }),
+  };
+}
+
+/** The parts of Rollup's output that the bundle size needs. */
+interface OutputItem {
+  type: 'chunk' | 'asset';
+  fileName: string;
+  isEntry?: boolean;
+  facadeModuleId?: string | null;
+  imports?: string[];
+  dynamicImports?: string[];
+  viteMetadata?: { importedCss: Set<string> };
+}
+
+/** Builds index.html and the bench page into dist-bench/; returns the main build's output. */
+async function buildPages(): Promise<OutputItem[]> {
+  const { build } = await import('vite');
+  const result = await build({
+    root: ROOT,
+    logLevel: 'warn',
+    build: {
+      outDir: DIST,
+      emptyOutDir: true,
+      rollupOptions: { input: { index: join(ROOT, 'index.html'), bench: join(ROOT, BENCH_PAGE) } },
+    },
+  });
+  const outputs = (Array.isArray(result) ? result : [result]) as { output?: OutputItem[] }[];
+  return outputs.flatMap((o) => o.output ?? []);
+}
+
+/**
+ * Gzip size (kB) of the real page's main-thread JS and CSS: the chunk of src/main.ts and every
+ * chunk it imports, statically or lazily, with their CSS. Worker bundles are separate builds that
+ * the main build only carries as assets, so they are not counted.
+ */
+function mainBundleGzipKb(output: OutputItem[]): number {
+  const chunks = new Map(output.filter((o) => o.type === 'chunk').map((c) => [c.fileName, c]));
+  const entry = [...chunks.values()].find((c) => c.isEntry && c.facadeModuleId === join(ROOT, 'index.html'))
+    ?? [...chunks.values()].find((c) => c.isEntry && c.facadeModuleId === join(ROOT, 'src/main.ts'));
+  if (!entry) throw new Error(`no entry chunk of index.html in the build (entries: ${[...chunks.values()].filter((c) => c.isEntry).map((c) => c.facadeModuleId).join(', ')})`);
+  const files = new Set<string>();
+  const visit = (c: OutputItem) => {
+    if (files.has(c.fileName)) return;
+    files.add(c.fileName);
+    for (const css of c.viteMetadata?.importedCss ?? []) files.add(css);
+    for (const f of [...(c.imports ?? []), ...(c.dynamicImports ?? [])]) {
+      const next = chunks.get(f);
+      if (next) visit(next);
+    }
+  };
+  visit(entry);
+  let bytes = 0;
+  for (const f of files) bytes += gzipSync(readFileSync(join(DIST, f)), { level: 9 }).length;
+  return Math.round((bytes / 1024) * 10) / 10;
+}
+
+/** Runs the bench page for one backend; prints and returns its lines. */
+async function benchBackend(browser: Browser, origin: string, backend: BackendName, options: BenchOptions, print: (line: object) => void): Promise<BenchLine[]> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const lines: BenchLine[] = [];
+    const finished = new Promise<void>((ok, fail) => {
+      void page.exposeFunction('benchReport', (r: BenchReport) => {
+        switch (r.type) {
+          case 'backend':
+            console.error(`[bench] chromium ${backend}: ${r.reason} (${r.threads} thread${r.threads === 1 ? '' : 's'})`);
+            break;
+          case 'line':
+            print(r.line);
+            lines.push(r.line);
+            break;
+          case 'done':
+            ok();
+            break;
+          case 'error':
+            fail(new Error(`chromium ${backend}: ${r.message}`));
+            break;
+        }
+      });
+      page.on('pageerror', (e) => fail(new Error(`chromium ${backend}: ${e.message}`)));
+      page.on('console', (m) => {
+        if (m.type() === 'error') console.error(`[bench] chromium console: ${m.text()}`);
+      });
+    });
+    const query = new URLSearchParams({ backend, only: options.names.join(',') });
+    if (options.runs !== undefined) query.set('runs', String(options.runs));
+    if (options.warmup !== undefined) query.set('warmup', String(options.warmup));
+    if (options.threads !== undefined) query.set('threads', String(options.threads));
+    await page.goto(`${origin}/${BENCH_PAGE}?${query}`);
+    if (!(await page.evaluate(() => self.crossOriginIsolated))) console.error('[bench] warning: the bench page is not cross-origin isolated');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(new Error(`chromium ${backend}: the benches took over ${BENCH_TIMEOUT_MS / 60_000} min`)), BENCH_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([finished, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return lines;
+  } finally {
+    await context.close();
+  }
+}
+
+/** In every frame before the page's scripts: record long tasks and the moment the first pair is on screen. */
+function coldStartProbe(): void {
+  const w = window as unknown as { __longTasks: { start: number; duration: number }[]; __firstPair?: number };
+  w.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+  const check = () => {
+    if (w.__firstPair === undefined && (document.querySelector('.pair')?.getAttribute('data-pair-id') ?? '') !== '') w.__firstPair = performance.now();
+  };
+  new MutationObserver(check).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-pair-id'] });
+}
+
+interface ColdStart {
+  /** Navigation start (performance.timeOrigin) to the first pair on screen, ms. */
+  ms: number;
+  /** The longest main-thread task before it, ms (0 when none passed 50 ms). */
+  longestTask: number;
+  /** The backend badge's text, for the thread count. */
+  badge: string;
+}
+
+async function coldStartOnce(browser: Browser, origin: string, backend: BackendName): Promise<ColdStart> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } }); // fresh: no cache, no storage
+  try {
+    await context.addInitScript(coldStartProbe);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${origin}/index.html?backend=${backend}`);
+    await page.waitForFunction(() => (window as unknown as { __firstPair?: number }).__firstPair !== undefined, undefined, { timeout: COLD_START_TIMEOUT_MS, polling: 50 });
+    if (errors.length > 0) throw new Error(`cold_start ${backend}: the page failed: ${errors.join('; ')}`);
+    const { first, tasks } = await page.evaluate(() => {
+      const w = window as unknown as { __longTasks: { start: number; duration: number }[]; __firstPair: number };
+      return { first: w.__firstPair, tasks: w.__longTasks };
+    });
+    const before = tasks.filter((t) => t.start < first);
+    const badge = ((await page.getByLabel('Backend', { exact: true }).textContent()) ?? '').trim();
+    return { ms: first, longestTask: Math.max(0, ...before.map((t) => t.duration)), badge };
+  } finally {
+    await context.close();
+  }
+}
+
+/** The thread count the page's backend badge names ("... 2 threads"), else 1. */
+function badgeThreads(badge: string): number {
+  const m = /(\d+)\s+threads?/i.exec(badge);
+  return m ? Number(m[1]) : 1;
+}
+
+async function coldStart(browser: Browser, origin: string, backend: BackendName, options: BenchOptions, bundleKb: number): Promise<BenchLine & Record<string, unknown>> {
+  const runs = options.runs ?? 5;
+  for (let i = 0; i < (options.warmup ?? COLD_START_WARMUP); i++) await coldStartOnce(browser, origin, backend);
+  const all: ColdStart[] = [];
+  for (let i = 0; i < runs; i++) all.push(await coldStartOnce(browser, origin, backend));
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return {
+    where: 'chromium',
+    backend,
+    what: 'cold_start',
+    ms: round(median(all.map((c) => c.ms))),
+    runs,
+    threads: badgeThreads(all[0].badge),
+    longest_task_ms: round(median(all.map((c) => c.longestTask))),
+    longest_task_max_ms: round(Math.max(...all.map((c) => c.longestTask))),
+    main_bundle_gzip_kb: bundleKb,
+  };
+}
+
+/** Builds, serves and benches; prints each line as it comes and returns them all. */
+export async function runBrowser(options: BenchOptions, withColdStart: boolean, print: (line: object) => void): Promise<BenchLine[]> {
+  console.error('[bench] building the page and the bench page into dist-bench/ ...');
+  const output = await buildPages();
+  const bundleKb = mainBundleGzipKb(output);
+  const server = await serveIsolated(DIST);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const lines: BenchLine[] = [];
+  try {
+    for (const backend of options.backends) {
+      if (options.names.length > 0) lines.push(...(await benchBackend(browser, server.origin, backend, options, print)));
+      if (withColdStart) {
+        const line = await coldStart(browser, server.origin, backend, options, bundleKb);
+        print(line);
+        lines.push(line);
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  return lines;
+}
