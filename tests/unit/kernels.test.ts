@@ -1,6 +1,7 @@
 // The kernels of src/lib/model/kernels.ts against the plain tfjs versions they replace: WASM's
 // BatchMatMul that transposes its operands first (every transpose combination, batched and
-// broadcast shapes, gradients) and the fused AdamW step on WASM and CPU.
+// broadcast shapes, gradients), Identity and Cast that share buffers, and the fused AdamW step and
+// layer norm on WASM and CPU.
 // This file switches to the wasm backend; Vitest runs each test file in its own process state.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -8,6 +9,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hasAdamWKernel, installFastKernels, type AdamWAttrs } from '../../src/lib/model/kernels';
 import { adamWKernel, adamWOps } from '../../src/lib/model/optim';
+import { layerNormFused, layerNormOps } from '../../src/lib/model/gpt';
 import { Rng } from '../../src/lib/math/rng';
 
 interface Case {
@@ -146,6 +148,38 @@ describe('fused AdamW kernel', () => {
     }
     const before = tf.memory().numTensors;
     await step(adamWKernel, ATTRS[0]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('fused layer norm', () => {
+  const shape = [5, 7, 24];
+  const x = values(shape).map((v, i) => v * 3 + (i % 24) * 0.1); // rows with their own mean and spread
+  const g = values([24]);
+  const b = values([24]);
+  const w = values(shape);
+
+  /** y and the gradients of sum(y · w) with respect to x, g and b. */
+  async function run(norm: typeof layerNormOps): Promise<Float32Array[]> {
+    const out = tf.tidy(() => {
+      const [xt, gt, bt, wt] = [tf.tensor(x, shape), tf.tensor(g, [24]), tf.tensor(b, [24]), tf.tensor(w, shape)];
+      const y = norm(xt, gt, bt);
+      const grads = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(norm(a, c, d), wt)))([xt, gt, bt]);
+      return [y, ...grads];
+    });
+    const data = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose(out);
+    return data;
+  }
+
+  it.each(['wasm', 'cpu'])('on %s: output and the gradients of x, gain and bias match the op-by-op layer norm; nothing is left behind', async (backend) => {
+    await tf.setBackend(backend);
+    installFastKernels(backend);
+    const [fused, ops] = [await run(layerNormFused), await run(layerNormOps)];
+    expect(fused.map((f) => f.length)).toEqual([5 * 7 * 24, 5 * 7 * 24, 24, 24]);
+    fused.forEach((got, k) => got.forEach((v, i) => expect(Math.abs(v - ops[k][i])).toBeLessThan(2e-5 * (1 + Math.abs(ops[k][i])))));
+    const before = tf.memory().numTensors;
+    await run(layerNormFused);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../config/model';
 import { PAD_ID } from '../data/tokenizer';
+import { hasLayerNormKernel, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from './kernels';
 import { createParams, gptParamSpecs, param, type ParamStore } from './params';
 import type { Rng } from '../math/rng';
 
@@ -35,9 +36,33 @@ function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   return tf.reshape(y, [...shape.slice(0, -1), w.shape[1]!]);
 }
 
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
+/** Layer norm over the last axis, op by op: the plain tfjs version (WebGPU, WebGL, and the fused kernel's test). */
+export function layerNormOps(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPS))), g), b);
+}
+
+/**
+ * The same layer norm as one kernel forward and one backward (kernels.ts), where the backend has
+ * them (WASM, CPU): ~9 kernels forward and ~20 backward otherwise, among them reductions over the
+ * batch that WASM transposes first.
+ */
+export const layerNormFused = tf.customGrad((...args: (tf.Tensor | ((saved: tf.Tensor[]) => void))[]) => {
+  const [x, g, b] = args as tf.Tensor[];
+  const save = args[3] as (saved: tf.Tensor[]) => void;
+  const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM_KERNEL, { x, g, b }, { eps: LN_EPS }) as tf.Tensor[];
+  save([x, g, mean, rstd]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [sx, sg, smean, srstd] = saved;
+      return tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy: dy as tf.Tensor, x: sx, g: sg, mean: smean, rstd: srstd }, {}) as tf.Tensor[];
+    },
+  };
+}) as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return hasLayerNormKernel() ? layerNormFused(x, g, b) : layerNormOps(x, g, b);
 }
 
 const GELU_2C = 2 * Math.sqrt(2 / Math.PI);

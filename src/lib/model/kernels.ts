@@ -126,6 +126,116 @@ export function hasAdamWKernel(): boolean {
   return tf.getKernel(ADAMW_KERNEL, tf.getBackend()) !== undefined;
 }
 
+export const LAYER_NORM_KERNEL = 'RlhfLayerNorm';
+export const LAYER_NORM_GRAD_KERNEL = 'RlhfLayerNormGrad';
+
+/**
+ * Layer norm over the last axis of rows [R, D]: y = (x - mean) · rstd · g + b with
+ * rstd = 1 / sqrt(var + eps), in float64 per row. Writes y and each row's mean and rstd (the
+ * gradient needs them).
+ */
+export function layerNormLoop(x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>, eps: number, out: { y: Float32Array; mean: Float32Array; rstd: Float32Array }): void {
+  const D = g.length;
+  const R = x.length / D;
+  for (let r = 0; r < R; r++) {
+    const o = r * D;
+    let mean = 0;
+    for (let i = 0; i < D; i++) mean += x[o + i];
+    mean /= D;
+    let variance = 0;
+    for (let i = 0; i < D; i++) variance += (x[o + i] - mean) ** 2;
+    const rstd = 1 / Math.sqrt(variance / D + eps);
+    for (let i = 0; i < D; i++) out.y[o + i] = (x[o + i] - mean) * rstd * g[i] + b[i];
+    out.mean[r] = mean;
+    out.rstd[r] = rstd;
+  }
+}
+
+/**
+ * Gradients of layerNormLoop for upstream dy: with xhat = (x - mean) · rstd,
+ * dx = rstd · (dy·g - mean(dy·g) - xhat · mean(dy·g · xhat)) per row, dg = Σ dy · xhat, db = Σ dy.
+ */
+export function layerNormGradLoop(
+  dy: ArrayLike<number>,
+  x: ArrayLike<number>,
+  g: ArrayLike<number>,
+  mean: ArrayLike<number>,
+  rstd: ArrayLike<number>,
+  out: { dx: Float32Array; dg: Float32Array; db: Float32Array },
+): void {
+  const D = g.length;
+  const R = x.length / D;
+  const dg = new Float64Array(D);
+  const db = new Float64Array(D);
+  for (let r = 0; r < R; r++) {
+    const o = r * D;
+    let sumDyg = 0;
+    let sumDygXhat = 0;
+    for (let i = 0; i < D; i++) {
+      const xhat = (x[o + i] - mean[r]) * rstd[r];
+      const dyg = dy[o + i] * g[i];
+      sumDyg += dyg;
+      sumDygXhat += dyg * xhat;
+      dg[i] += dy[o + i] * xhat;
+      db[i] += dy[o + i];
+    }
+    const [m1, m2] = [sumDyg / D, sumDygXhat / D];
+    for (let i = 0; i < D; i++) {
+      const xhat = (x[o + i] - mean[r]) * rstd[r];
+      out.dx[o + i] = rstd[r] * (dy[o + i] * g[i] - m1 - xhat * m2);
+    }
+  }
+  out.dg.set(dg);
+  out.db.set(db);
+}
+
+/** Where each backend keeps float32 buffers that JS can read and write in place. */
+interface Buffers {
+  make(shape: number[]): tf.TensorInfo;
+  /** Views of tensors; call after every make() (a WASM allocation can move the heap). */
+  view(info: tf.TensorInfo): Float32Array;
+}
+
+function buffersOf(backend: unknown, backendName: string): Buffers {
+  if (backendName === 'wasm') {
+    const heap = backend as { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; typedArrayFromHeap(info: tf.TensorInfo): Float32Array };
+    return { make: (shape) => heap.makeOutput(shape, 'float32'), view: (info) => heap.typedArrayFromHeap(info) };
+  }
+  const cpu = backend as { data: { get(dataId: tf.DataId): { values: Float32Array } }; makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo };
+  return {
+    make: (shape) => cpu.makeTensorInfo(shape, 'float32', new Float32Array(shape.reduce((a, n) => a * n, 1))),
+    view: (info) => cpu.data.get(info.dataId).values,
+  };
+}
+
+function layerNormKernel(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, g, b } = inputs as unknown as Record<'x' | 'g' | 'b', tf.TensorInfo>;
+    const buf = buffersOf(backend, backendName);
+    const rows = x.shape.slice(0, -1);
+    const outs = [buf.make(x.shape), buf.make(rows), buf.make(rows)];
+    const [y, mean, rstd] = outs.map((o) => buf.view(o));
+    layerNormLoop(buf.view(x), buf.view(g), buf.view(b), (attrs as unknown as { eps: number }).eps, { y, mean, rstd });
+    return outs;
+  };
+}
+
+function layerNormGradKernel(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, x, g, mean, rstd } = inputs as unknown as Record<'dy' | 'x' | 'g' | 'mean' | 'rstd', tf.TensorInfo>;
+    const buf = buffersOf(backend, backendName);
+    const outs = [buf.make(x.shape), buf.make(g.shape), buf.make(g.shape)];
+    const [dx, dg, db] = outs.map((o) => buf.view(o));
+    layerNormGradLoop(buf.view(dy), buf.view(x), buf.view(g), buf.view(mean), buf.view(rstd), { dx, dg, db });
+    return outs;
+  };
+}
+
+/** Whether the running backend has the fused layer norm; elsewhere (WebGPU, WebGL) it runs op by op. */
+export function hasLayerNormKernel(): boolean {
+  return tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend()) !== undefined;
+}
+
 interface RefCounted {
   incRef(dataId: tf.DataId): void;
 }
@@ -154,7 +264,8 @@ const installed = new Set<string>();
 
 /**
  * Registers this module's kernels for `backend`, once per backend name: the untransposed
- * BatchMatMul and the sharing Identity and Cast over WASM's own, and RlhfAdamW where JS can read the buffers in place (WASM, CPU).
+ * BatchMatMul and the sharing Identity and Cast over WASM's own; RlhfAdamW and the fused layer norm
+ * where JS can read the buffers in place (WASM, CPU).
  * Elsewhere (WebGPU, WebGL) tfjs's kernels run as they are. Call after the backend is set.
  */
 export function installFastKernels(backend: string): void {
@@ -173,5 +284,9 @@ export function installFastKernels(backend: string): void {
     tf.registerKernel({ ...cast, kernelFunc: sharingCast(cast.kernelFunc) });
   }
   const adamW = ADAMW_KERNELS[backend];
-  if (adamW) tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName: backend, kernelFunc: adamW });
+  if (adamW) {
+    tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName: backend, kernelFunc: adamW });
+    tf.registerKernel({ kernelName: LAYER_NORM_KERNEL, backendName: backend, kernelFunc: layerNormKernel(backend) });
+    tf.registerKernel({ kernelName: LAYER_NORM_GRAD_KERNEL, backendName: backend, kernelFunc: layerNormGradKernel(backend) });
+  }
 }
