@@ -4,6 +4,9 @@
 // the user asks for WebGPU with ?backend=webgpu. Every backend gets one line saying why it was or
 // was not chosen; the page shows them. Each backend package is imported only when it is tried, so
 // the worker downloads the code of the backend it runs on and no other.
+// WASM runs threads (XNNPACK's pthreadpool on emscripten pthreads) where the page is cross-origin
+// isolated, as many as the machine has cores unless ?threads=N says otherwise; the badge shows
+// the count and, with one thread, why (src/scripts/threads-plugins.ts has the build fix it needs).
 import * as tf from '@tensorflow/tfjs-core';
 // Vite copies the .wasm files into the build and gives their (hashed) URLs; without
 // setWasmPaths the fetch 404s and setBackend('wasm') quietly resolves false.
@@ -18,8 +21,27 @@ export interface BackendChoice {
   reasons: Record<BackendName, string>;
 }
 
+/** How to start a backend. */
+export interface BackendOptions {
+  /**
+   * WASM threads, 1 to navigator.hardwareConcurrency; absent: the library's choice (one per
+   * logical core). Read once, when the WASM backend initialises: one count per worker. 1 runs the
+   * single-threaded SIMD build (no helper workers). Other backends ignore it.
+   */
+  threads?: number;
+}
+
+/** A backend that started: what it is and how it runs. */
+export interface StartedBackend {
+  backend: BackendName;
+  /** For the badge, e.g. "SIMD on, 2 threads"; with one WASM thread it ends with the reason. */
+  detail: string;
+  /** WASM threads in use (1 without threads); null on the other backends. */
+  threads: number | null;
+}
+
 /** What navigator.gpu offers: no adapter at all, a software one, or a real GPU. */
-type WebGpuProbe =
+export type WebGpuProbe =
   | { kind: 'none'; why: string }
   | { kind: 'software' | 'hardware'; adapter: string };
 
@@ -45,15 +67,40 @@ async function probeWebGpu(): Promise<WebGpuProbe> {
   return { kind: software ? 'software' : 'hardware', adapter: name };
 }
 
+/** The WASM threads a run asks for: ?threads=N, else one per logical core. */
+function wasmThreads(options: BackendOptions): number {
+  return options.threads ?? Math.max(1, navigator.hardwareConcurrency || 1);
+}
+
+/**
+ * Runs `init` (the WASM backend's initialisation) while the worker's navigator reports twice
+ * `threads` cores. tfjs-backend-wasm 4.22 caps its thread pool at hardwareConcurrency / 2, read once
+ * as its module initialises (backend.cc `num_cores`: it assumes two hyperthreads per core, and
+ * `init_with_threads_count` takes the minimum of the count asked for, 8 and that), so on a 2-core
+ * machine setThreadsCount(2) alone still gives one thread. The getter is the prototype's again
+ * as soon as the backend is up; the pthread helpers never read it.
+ */
+async function withCoresFor<T>(threads: number, init: () => Promise<T>): Promise<T> {
+  const nav = self.navigator;
+  Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => 2 * threads });
+  try {
+    return await init();
+  } finally {
+    Reflect.deleteProperty(nav, 'hardwareConcurrency');
+  }
+}
+
 /** Loads a backend's package (which registers it) and sets its flags. */
-const PREPARE: Record<BackendName, () => Promise<void>> = {
+const PREPARE: Record<BackendName, (options: BackendOptions) => Promise<void>> = {
   webgpu: async () => {
     await import('@tensorflow/tfjs-backend-webgpu');
   },
-  wasm: async () => {
+  wasm: async (options) => {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    // Threaded wasm breaks after minification in its helper workers; one thread is as fast here.
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    const threads = wasmThreads(options);
+    // One thread: the plain SIMD build, without the threaded build's pool of helper workers.
+    if (threads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    else wasm.setThreadsCount(threads);
     wasm.setWasmPaths({
       'tfjs-backend-wasm.wasm': wasmPlainUrl,
       'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
@@ -68,14 +115,37 @@ const PREPARE: Record<BackendName, () => Promise<void>> = {
   },
 };
 
+/** Why WASM runs one thread, read after it started without threads. */
+async function oneThreadWhy(options: BackendOptions, simd: boolean): Promise<string> {
+  if (options.threads === 1) return 'as asked with ?threads=1';
+  if (wasmThreads(options) === 1) return 'this machine reports one core';
+  // A worker inherits its page's isolation; without it there is no SharedArrayBuffer to share.
+  if (!self.crossOriginIsolated) {
+    return 'the page is not cross-origin isolated (inside a cross-origin iframe, or a host without COOP/COEP headers and no service worker)';
+  }
+  if (!(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'))) return "this browser's WebAssembly has no threads";
+  if (!simd) return 'the threaded build needs SIMD, which this browser lacks';
+  return 'tfjs-backend-wasm started one';
+}
+
+/** WASM's threads and SIMD, read after setBackend succeeded: "SIMD on, 2 threads". */
+async function wasmDetail(options: BackendOptions): Promise<{ detail: string; threads: number }> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const threaded = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) && simd;
+  // Without the threaded build getThreadsCount still reports the count it was asked for: one runs.
+  const threads = threaded ? wasm.getThreadsCount() : 1;
+  const simdText = `SIMD ${simd ? 'on' : 'off'}`;
+  if (threads > 1) return { detail: `${simdText}, ${threads} threads`, threads };
+  return { detail: `${simdText}, 1 thread: ${await oneThreadWhy(options, simd)}`, threads };
+}
+
 /** A short description of the running backend, read after setBackend succeeded. */
-async function detail(name: BackendName, probe: WebGpuProbe | null): Promise<string> {
+function detail(name: Exclude<BackendName, 'wasm'>, probe: WebGpuProbe | null): string {
   switch (name) {
     case 'webgpu':
       if (probe?.kind === 'software') return `software adapter (${probe.adapter}): slow, for testing`;
       return probe && probe.kind !== 'none' ? `GPU adapter (${probe.adapter})` : 'GPU adapter';
-    case 'wasm':
-      return `SIMD ${(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'on' : 'off'}, 1 thread`;
     case 'webgl':
       return `WebGL ${tf.env().getNumber('WEBGL_VERSION')}`;
     case 'cpu':
@@ -84,10 +154,15 @@ async function detail(name: BackendName, probe: WebGpuProbe | null): Promise<str
 }
 
 const SMOKE_EXPECTED = 12;
-/** Registers, initialises and smoke-tests one backend; throws with the reason when it cannot run. */
-async function start(name: BackendName): Promise<void> {
-  await PREPARE[name]();
-  if (!(await tf.setBackend(name))) throw new Error("it did not initialise; the console shows tfjs's reason");
+/**
+ * Registers, initialises and smoke-tests one backend; throws with the reason when it cannot run.
+ * `start('wasm', { threads: 2 })` is how a benchmark worker runs WASM on two threads.
+ */
+export async function start(name: BackendName, options: BackendOptions = {}, probe: WebGpuProbe | null = null): Promise<StartedBackend> {
+  await PREPARE[name](options);
+  const threads = name === 'wasm' ? wasmThreads(options) : 1;
+  const ok = threads > 1 ? await withCoresFor(threads, () => tf.setBackend(name)) : await tf.setBackend(name);
+  if (!ok) throw new Error("it did not initialise; the console shows tfjs's reason");
   await tf.ready();
   installFastKernels(name);
   // Some backends initialise and then fail on the first kernel: run one and read it back.
@@ -95,6 +170,8 @@ async function start(name: BackendName): Promise<void> {
   const value = (await t.data())[0];
   t.dispose();
   if (value !== SMOKE_EXPECTED) throw new Error(`a test sum gave ${value}, expected ${SMOKE_EXPECTED}`);
+  if (name === 'wasm') return { backend: name, ...(await wasmDetail(options)) };
+  return { backend: name, detail: detail(name, probe), threads: null };
 }
 
 export function errorText(e: unknown): string {
@@ -105,7 +182,7 @@ export function errorText(e: unknown): string {
  * Picks and initialises the backend. `requested` (from ?backend=) is tried first and WebGPU is
  * then used even on a software adapter; if it cannot start, the default order follows.
  */
-export async function chooseBackend(requested?: BackendName): Promise<BackendChoice> {
+export async function chooseBackend(requested?: BackendName, options: BackendOptions = {}): Promise<BackendChoice> {
   const order: BackendName[] = requested ? [requested, ...BACKEND_NAMES.filter((b) => b !== requested)] : [...BACKEND_NAMES];
   const reasons: Partial<Record<BackendName, string>> = {};
   // Backends passed over say which one ran instead ("; using WASM"), once that is known.
@@ -130,9 +207,9 @@ export async function chooseBackend(requested?: BackendName): Promise<BackendCho
       continue;
     }
     try {
-      await start(name);
+      const started = await start(name, options, probe);
       chosen = name;
-      reasons[name] = `${label}: chosen${asked ? ` (asked for with ?backend=${name})` : ''}; ${await detail(name, probe)}`;
+      reasons[name] = `${label}: chosen${asked ? ` (asked for with ?backend=${name})` : ''}; ${started.detail}`;
     } catch (e) {
       const why = errorText(e);
       passedOver[name] = (using) => `${label}: failed to start (${why})${askedNote}${using}`;

@@ -87,7 +87,7 @@ export class Session {
     const methods = readMethodRequest(init.methods);
     // The backend starts while the files download.
     const [choice, files] = await Promise.all([
-      chooseBackend(init.backend),
+      chooseBackend(init.backend, { threads: init.threads }),
       Promise.all([
         fetchJson(init.modelUrl, MODEL_FILE),
         fetchFile(init.modelUrl, WEIGHTS_FILE).then((r) => r.arrayBuffer()),

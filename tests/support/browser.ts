@@ -52,9 +52,19 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `root` as a static site: a folder answers with its index.html; anything else is a 404. */
-export async function serveStatic(root: string): Promise<StaticServer> {
+/** The headers that make a page cross-origin isolated (what vite.config.ts sends from dev and preview). */
+export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+/**
+ * Serves `root` as a static site: a folder answers with its index.html; anything else is a 404.
+ * `headers` go on every file (e.g. ISOLATION_HEADERS); by default none, as on GitHub Pages.
+ */
+export async function serveStatic(root: string, options: { headers?: Readonly<Record<string, string>> } = {}): Promise<StaticServer> {
   const base = resolve(root);
+  const extra = options.headers ?? {};
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     let file = resolve(join(base, path));
@@ -67,7 +77,7 @@ export async function serveStatic(root: string): Promise<StaticServer> {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, { ...extra, 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
     res.end(readFileSync(file));
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -99,9 +109,17 @@ export interface TrackedPage {
   close(): Promise<void>;
 }
 
-/** A page in a fresh context (no shared cache or storage) that records errors. */
-export async function openPage(browser: Browser, viewport = DESKTOP): Promise<TrackedPage> {
-  const context = await browser.newContext({ viewport });
+/**
+ * A page in a fresh context (no shared cache or storage) that records errors. Service workers are
+ * off unless `serviceWorkers` is 'allow': on this headerless server the page's coi-serviceworker
+ * would otherwise reload every page once to make it cross-origin isolated (threads.test.ts lets it).
+ */
+export async function openPage(browser: Browser, viewport = DESKTOP, options: { serviceWorkers?: 'allow' | 'block' } = {}): Promise<TrackedPage> {
+  const block = (options.serviceWorkers ?? 'block') === 'block';
+  const context = await browser.newContext({ viewport, serviceWorkers: block ? 'block' : 'allow' });
+  // Blocked, register() resolves to undefined (no browser does that): the page sees no service
+  // workers at all instead, like a browser without them.
+  if (block) await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'serviceWorker', { configurable: true, get: () => undefined }));
   const page = await context.newPage();
   const errors: string[] = [];
   // In Chromium the page's console event also carries its dedicated workers' messages, and an

@@ -2,7 +2,7 @@
 // survives a round trip, bad values are reported one line each and leave the default in place,
 // method settings (`method.field`) travel raw for the worker to check, and parameters the table
 // does not own are kept.
-import { describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { checkField, type FieldSpec } from '../../src/lib/config/fields';
 import { ANNOTATOR_FIELDS, checkNumber, DEFAULT_RUN_CONFIG, defaultRunConfig, parseRunConfig, REWARD_FIELDS, runConfigSearch, URL_FIELDS } from '../../src/lib/config/url';
 
@@ -17,6 +17,7 @@ describe('run config in the address', () => {
     const c = defaultRunConfig();
     c.seed = 42;
     c.backend = 'webgpu';
+    c.threads = 1; // Node 20 has no navigator: one core is the bound
     c.methods = { enabled: ['ppo', 'grpo'], params: { 'ppo.lr': '0.0001', 'grpo.beta': '0.1' } };
     c.reward = { incrementalSteps: 4, refitSteps: 50, refitEvery: 20, ensembleSize: 3 };
     c.pairs = { ...c.pairs, candidates: 5, selection: 'most-different', warmupLabels: 10 };
@@ -27,7 +28,7 @@ describe('run config in the address', () => {
     expect(parsed.problems).toEqual([]);
     expect(parsed.config).toEqual(c);
     // The method settings, then one parameter per changed field in table order, seed first.
-    expect(search.startsWith('?ppo.lr=0.0001&grpo.beta=0.1&seed=42&backend=webgpu&methods=ppo%2Cgrpo&rmSteps=4')).toBe(true);
+    expect(search.startsWith('?ppo.lr=0.0001&grpo.beta=0.1&seed=42&backend=webgpu&threads=1&methods=ppo%2Cgrpo&rmSteps=4')).toBe(true);
     expect(new URLSearchParams(search).size).toBe(URL_FIELDS.length + 2);
   });
 
@@ -48,6 +49,31 @@ describe('run config in the address', () => {
     expect(all).toMatch(/refit steps "2\.5".*whole number from 1 to 2000/);
     expect(all).toMatch(/annotator preset "kind".*positive, negative, shorter, mentions, fewer-repeats/);
     expect(all).toMatch(/pair selection "random".*most-different, disagreement/);
+  });
+
+  describe('WASM threads', () => {
+    afterEach(() => {
+      vi.unstubAllGlobals();
+    });
+
+    test('1 to the machine\'s cores, read when the address is parsed; absent means the library chooses', () => {
+      vi.stubGlobal('navigator', { hardwareConcurrency: 4 });
+      expect(parseRunConfig('?threads=4')).toEqual({ config: { ...DEFAULT_RUN_CONFIG, threads: 4 }, problems: [] });
+      expect(parseRunConfig('?threads=1').config.threads).toBe(1);
+      expect(parseRunConfig('').config.threads).toBeNull();
+      expect(runConfigSearch({ ...defaultRunConfig(), threads: 2 })).toBe('?threads=2');
+      for (const bad of ['0', '5', '2.5', 'all', '-1']) {
+        const { config, problems } = parseRunConfig(`?threads=${bad}`);
+        expect(config.threads).toBeNull();
+        expect(problems).toEqual([`Bad WASM threads "${bad}" in the address (?threads=${bad}): use a whole number from 1 to 4; using automatic.`]);
+      }
+    });
+
+    test('where the core count is unknown (Node 20) only 1 is allowed', () => {
+      vi.stubGlobal('navigator', undefined);
+      expect(parseRunConfig('?threads=1').config.threads).toBe(1);
+      expect(parseRunConfig('?threads=2').problems).toHaveLength(1);
+    });
   });
 
   test('method settings are carried raw: the worker checks them against each field rule', () => {

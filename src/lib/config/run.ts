@@ -8,6 +8,16 @@ import { DEFAULT_REWARD } from './reward';
 export const BACKEND_NAMES = ['webgpu', 'wasm', 'webgl', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+/**
+ * The most WASM threads a run may ask for: the machine's logical cores
+ * (navigator.hardwareConcurrency; 1 where it is unknown, as in Node 20). More threads than cores
+ * only time-slice them.
+ */
+export function maxThreads(): number {
+  const cores = typeof navigator === 'undefined' ? undefined : navigator.hardwareConcurrency;
+  return typeof cores === 'number' && Number.isInteger(cores) && cores > 0 ? cores : 1;
+}
+
 /** The simulated annotators' presets (src/lib/rl/annotators.ts), listed here so the UI and the URL
  *  table can name them without importing the lexicon. The type below fails to compile if the
  *  engine gains a preset this list lacks. */

@@ -12,6 +12,7 @@ import {
   DEFAULT_PAIRS,
   GOLD_KINDS,
   DEFAULT_REWARD_SETTINGS,
+  maxThreads,
   type AnnotatorSettings,
   type BackendName,
   type PairSelection,
@@ -34,6 +35,8 @@ export interface RunConfig {
   seed: number;
   /** null: the worker chooses (WebGPU on a real GPU, else WASM, ...). */
   backend: BackendName | null;
+  /** WASM threads, 1 to the machine's cores; null: the library's choice, one per core (where the page is cross-origin isolated). */
+  threads: number | null;
   /** Which methods train (in order) and their settings, as the address wrote them (`method.field` -> text). */
   methods: { enabled: string[]; params: Record<string, string> };
   reward: RewardSettings;
@@ -45,6 +48,7 @@ export interface RunConfig {
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   seed: 1, // any fixed seed: the same link gives the same run
   backend: null,
+  threads: null, // XNNPACK's default: every core; the page's main thread mostly waits
   methods: { enabled: ['ppo'], params: {} }, // PPO, InstructGPT's recipe, until the user ticks others
   reward: DEFAULT_REWARD_SETTINGS,
   pairs: DEFAULT_PAIRS,
@@ -152,6 +156,15 @@ export const URL_FIELDS: readonly UrlField[] = [
     },
     format: (v) => v ?? '',
   } satisfies UrlField<BackendName | null>,
+  {
+    key: 'threads',
+    label: 'WASM threads',
+    get: (c) => c.threads,
+    set: (c, v) => (c.threads = v),
+    // The bound is this machine's, read when the address is parsed.
+    parse: (raw) => checkNumber(raw, int(1, maxThreads())),
+    format: (v) => (v === null ? '' : String(v)),
+  } satisfies UrlField<number | null>,
   {
     key: 'methods',
     label: 'methods',

@@ -147,6 +147,7 @@ export class Playground implements AppLink {
       const ready = await client.init({
         modelUrl: this.modelUrl,
         backend: config.backend ?? undefined,
+        threads: config.threads ?? undefined,
         seed: config.seed,
         methods: { enabled: [...config.methods.enabled], params: { ...config.methods.params } },
         reward: config.reward,
