@@ -134,20 +134,23 @@ export const LAYER_NORM_GRAD_KERNEL = 'RlhfLayerNormGrad';
  * rstd = 1 / sqrt(var + eps), in float64 per row. Writes y and each row's mean and rstd (the
  * gradient needs them).
  */
-export function layerNormLoop(x: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>, eps: number, out: { y: Float32Array; mean: Float32Array; rstd: Float32Array }): void {
+export function layerNormLoop(x: Float32Array, g: Float32Array, b: Float32Array, eps: number, out: { y: Float32Array; mean: Float32Array; rstd: Float32Array }): void {
+  const { y, mean: means, rstd: rstds } = out;
   const D = g.length;
-  const R = x.length / D;
-  for (let r = 0; r < R; r++) {
-    const o = r * D;
-    let mean = 0;
-    for (let i = 0; i < D; i++) mean += x[o + i];
-    mean /= D;
-    let variance = 0;
-    for (let i = 0; i < D; i++) variance += (x[o + i] - mean) ** 2;
-    const rstd = 1 / Math.sqrt(variance / D + eps);
-    for (let i = 0; i < D; i++) out.y[o + i] = (x[o + i] - mean) * rstd * g[i] + b[i];
-    out.mean[r] = mean;
-    out.rstd[r] = rstd;
+  const R = means.length;
+  for (let r = 0, o = 0; r < R; r++, o += D) {
+    let sum = 0;
+    for (let i = 0; i < D; i++) sum += x[o + i];
+    const mean = sum / D;
+    let sq = 0;
+    for (let i = 0; i < D; i++) {
+      const c = x[o + i] - mean;
+      sq += c * c;
+    }
+    const rstd = 1 / Math.sqrt(sq / D + eps);
+    for (let i = 0; i < D; i++) y[o + i] = (x[o + i] - mean) * rstd * g[i] + b[i];
+    means[r] = mean;
+    rstds[r] = rstd;
   }
 }
 
@@ -156,34 +159,34 @@ export function layerNormLoop(x: ArrayLike<number>, g: ArrayLike<number>, b: Arr
  * dx = rstd · (dy·g - mean(dy·g) - xhat · mean(dy·g · xhat)) per row, dg = Σ dy · xhat, db = Σ dy.
  */
 export function layerNormGradLoop(
-  dy: ArrayLike<number>,
-  x: ArrayLike<number>,
-  g: ArrayLike<number>,
-  mean: ArrayLike<number>,
-  rstd: ArrayLike<number>,
+  dy: Float32Array,
+  x: Float32Array,
+  g: Float32Array,
+  mean: Float32Array,
+  rstd: Float32Array,
   out: { dx: Float32Array; dg: Float32Array; db: Float32Array },
 ): void {
+  const { dx } = out;
   const D = g.length;
-  const R = x.length / D;
+  const R = mean.length;
   const dg = new Float64Array(D);
   const db = new Float64Array(D);
-  for (let r = 0; r < R; r++) {
-    const o = r * D;
+  for (let r = 0, o = 0; r < R; r++, o += D) {
+    const [m, s] = [mean[r], rstd[r]];
     let sumDyg = 0;
     let sumDygXhat = 0;
     for (let i = 0; i < D; i++) {
-      const xhat = (x[o + i] - mean[r]) * rstd[r];
-      const dyg = dy[o + i] * g[i];
+      const xhat = (x[o + i] - m) * s;
+      const d = dy[o + i];
+      const dyg = d * g[i];
       sumDyg += dyg;
       sumDygXhat += dyg * xhat;
-      dg[i] += dy[o + i] * xhat;
-      db[i] += dy[o + i];
+      dg[i] += d * xhat;
+      db[i] += d;
     }
-    const [m1, m2] = [sumDyg / D, sumDygXhat / D];
-    for (let i = 0; i < D; i++) {
-      const xhat = (x[o + i] - mean[r]) * rstd[r];
-      out.dx[o + i] = rstd[r] * (dy[o + i] * g[i] - m1 - xhat * m2);
-    }
+    const m1 = sumDyg / D;
+    const m2 = sumDygXhat / D;
+    for (let i = 0; i < D; i++) dx[o + i] = s * (dy[o + i] * g[i] - m1 - (x[o + i] - m) * s * m2);
   }
   out.dg.set(dg);
   out.db.set(db);
