@@ -3,8 +3,12 @@
 // the loop below runs one at a time, yielding to the message loop between jobs. A job is at most
 // about one RL iteration long, so Pause, a label or a new setting takes effect within one
 // iteration, and tfjs work never interleaves. Jobs are picked by priority each time round:
-//   init > reset > keep the pair buffer full > label edits > base samples > blind pairs > gold evaluation
-//   > sample strip > then new labels, online iterations, offline steps and refit slices take turns.
+//   init > reset > keep the pair buffer full > the next slice of labels being learned > label edits
+//   > base samples > blind pairs > gold evaluation > sample strip > then new labels, online
+//   iterations, offline steps and refit slices take turns.
+// Labels are learned in slices of about one incremental update (Run.startLearning) with the pair
+// refill first between them: a burst of clicks waits at most one slice for its next pairs, never
+// for the whole update, so the next pair is on screen when the label is given (issue 11).
 // All the state of one run lives in one Loop object, made anew by init, so nothing of an old run
 // is left behind.
 import type { FieldValue } from '../lib/config/fields';
@@ -20,7 +24,7 @@ import { RolledBackError } from '../lib/rl/methods/types';
 import { fromTrlJsonl, toTrlJsonl, type Label } from '../lib/rl/preferences';
 import type { RefitJob } from '../lib/rl/refit';
 import { RoundLog } from '../lib/rl/rounds';
-import type { Run } from '../lib/rl/run';
+import type { LearnJob, Run } from '../lib/rl/run';
 import {
   ANNOTATOR_PRESET_NAMES,
   assertNever,
@@ -56,7 +60,7 @@ const STRIP_INTERVAL_MS = 2000;
 export const PLANE_INTERVAL_MS = 5000;
 /** A slice of background refit: short enough that a click waits for at most this much. */
 const REFIT_SLICE_MS = 250;
-/** Labels learned in one job: each takes RewardSettings.incrementalSteps steps (~0.1 s each on WASM). */
+/** Labels learned together (one prediction, renormalisation and report): each takes its own slice of RewardSettings.incrementalSteps steps (~0.1 s each on WASM). */
 const MAX_LABELS_PER_JOB = 4;
 /** More prompts than this in one sample request is a bug in the caller, not a wish. */
 export const MAX_PROMPTS = 256;
@@ -72,7 +76,7 @@ export type RunLike = Pick<
   | 'labels'
   | 'labelCount'
   | 'makePair'
-  | 'learn'
+  | 'startLearning'
   | 'edit'
   | 'rewardFit'
   | 'startRefit'
@@ -135,6 +139,8 @@ interface Outstanding {
 export class Loop {
   resets: { requestId: number; method?: MethodName }[] = [];
   labelOps: LabelOp[] = [];
+  /** Labels taken from the queue and being learned, a slice per job (null: none). */
+  learning: { job: LearnJob; requests: LabelRequest[] } | null = null;
   samples: SampleRequest[] = [];
   /** Blind-evaluation pairs asked for, answered in order. */
   blindPairs: DrawBlindPairRequest[] = [];
@@ -496,6 +502,8 @@ export class Controller {
     if (loop.resets.length > 0) return () => this.reset(run);
     // A pair costs a few tens of ms and the page may be waiting for it; a label's update, more.
     if (!loop.pairsFailed && loop.outstanding.size < pairBuffer(session)) return () => this.makePair(run);
+    // Labels being learned go on before anything else reads the reward model half-updated.
+    if (loop.learning) return () => this.learnSlice(run);
     if (loop.labelOps.length > 0 && loop.labelOps[0].kind === 'edit') return () => this.edit(run);
     if (loop.samples.length > 0) return () => this.sample(run, loop.samples.shift()!);
     if (loop.blindPairs.length > 0) return () => this.blindPair(run, loop.blindPairs.shift()!);
@@ -617,7 +625,7 @@ export class Controller {
     this.post({ type: 'rewardModel', metrics: { ...fit, update: this.loop.rewardReports, cause } });
   }
 
-  /** The labels at the head of the queue, each learned with its own incremental steps. */
+  /** Starts learning the labels at the head of the queue (each with its own incremental steps), and runs the first slice. */
   private async learn(run: RunLike): Promise<void> {
     const loop = this.loop;
     const batch: LabelRequest[] = [];
@@ -631,8 +639,19 @@ export class Controller {
       else accepted.push(request);
     }
     if (accepted.length === 0) return;
+    loop.learning = { job: run.startLearning(accepted.map((r) => r.label)), requests: accepted };
+    await this.learnSlice(run);
+  }
+
+  /** The next slice of the labels being learned; after the last, the verdicts and the reward model's report. */
+  private async learnSlice(run: RunLike): Promise<void> {
+    const loop = this.loop;
+    if (!loop.learning) return;
+    const accepted = loop.learning.requests;
     try {
-      const verdicts = await run.learn(accepted.map((r) => r.label));
+      const verdicts = await loop.learning.job.next();
+      if (!verdicts) return;
+      loop.learning = null;
       accepted.forEach((r, i) => this.post({ type: 'labelled', requestId: r.requestId, verdict: verdicts[i] }));
       verdicts.forEach((v) => loop.rounds.record(v));
       this.post({ type: 'rounds', summary: loop.rounds.summary() });
@@ -640,6 +659,7 @@ export class Controller {
       loop.stripVersion += 1;
       if (run.refitDue && loop.refit === null) loop.refitWanted = true;
     } catch (e) {
+      loop.learning = null;
       // The labels are kept (the page has them); the RM may have skipped a step.
       for (const r of accepted) loop.rounds.forget(r.label.id);
       for (const r of accepted) this.post({ type: 'error', requestId: r.requestId, message: `the reward model could not learn this label: ${errorText(e)}` });

@@ -12,7 +12,7 @@ import { METHODS, type MethodName } from '../../src/lib/rl/methods/registry';
 import type { StepResult, Trainer } from '../../src/lib/rl/methods/types';
 import type { Label } from '../../src/lib/rl/preferences';
 import type { RefitJob } from '../../src/lib/rl/refit';
-import { defaultMethodConfigs, runSettings, type BlindDraft, type Evaluation, type PairDraft } from '../../src/lib/rl/run';
+import { defaultMethodConfigs, runSettings, type BlindDraft, type Evaluation, type LearnJob, type PairDraft, type Verdict } from '../../src/lib/rl/run';
 import { Controller, Loop, type RunLike, type SessionLike } from '../../src/worker/controller';
 import { PLANE_NS } from '../../src/lib/rl/plane';
 import { PROTOCOL_VERSION, type FromWorker, type ToWorker } from '../../src/lib/protocol/messages';
@@ -77,11 +77,27 @@ class FakeRun implements RunLike {
     const lead = this.enabledList.map((m) => [m, this.trainers.get(m)] as const).find(([, t]) => t?.policy && t.steps > 0);
     return { prompt: prompt ?? 'what a', a: 'fine.', b: 'great.', from: lead ? lead[0] : 'base', steps: lead ? lead[1]!.steps : 0, strategy: 'diverse', candidates: 4 };
   }
-  async learn(fresh: readonly Label[]) {
-    this.calls.push(`learn ${fresh.length}`);
-    this.labelLog.push(...fresh);
-    this.labelVersion += 1;
-    return fresh.map((l) => ({ labelId: l.id, choice: l.choice, pBefore: 0.5, pAfter: 0.6, scoreA: 1, scoreB: 0, agreedBefore: null, agreedAfter: true }));
+  /** As the real run's: the labels join the log in the first slice, then each label's update is a slice, then the verdicts. */
+  startLearning(fresh: readonly Label[]): LearnJob {
+    const calls = this.calls;
+    let slice = 0;
+    return {
+      next: async () => {
+        slice += 1;
+        if (slice === 1) {
+          calls.push(`learn ${fresh.length}`);
+          this.labelLog.push(...fresh);
+          this.labelVersion += 1;
+          return null;
+        }
+        calls.push('rm update');
+        if (slice <= fresh.length) return null;
+        return fresh.map((l) => this.verdict(l));
+      },
+    };
+  }
+  verdict(l: Label): Verdict {
+    return { labelId: l.id, choice: l.choice, pBefore: 0.5, pAfter: 0.6, scoreA: 1, scoreB: 0, agreedBefore: null, agreedAfter: true };
   }
   async edit() {
     this.calls.push('edit');
@@ -244,6 +260,51 @@ async function ready() {
   return t;
 }
 
+/** Time each fake call takes, in units of one sampled pair (~70 ms on WASM): a label's update slice is about two; anything else one. */
+const COST: Record<string, number> = { pair: 1, 'rm update': 2 };
+
+/**
+ * Clicks "1" at the given times (in pair-times) on a simulated page that holds the pairs received
+ * less those answered, while the worker runs its jobs, each taking COST of its calls. A click during
+ * a job sees the pairs the page had when the job began (a pair arrives when its job ends). Returns
+ * the clicks that found no pair, the longest time the page had none, and each job with whether
+ * the worker's buffer was short when it began.
+ */
+async function clickAt(t: Awaited<ReturnType<typeof ready>>, times: readonly number[]) {
+  const answered = new Set<number>();
+  const shown = () => t.of('pair').map((p) => p.pair.id).filter((id) => !answered.has(id));
+  const buffer = t.run.settings.pairs.buffer;
+  const jobs: { call: string; short: boolean }[] = [];
+  let [now, next, missed, emptySince, longestEmpty] = [0, 0, 0, null as number | null, 0];
+  const click = (at: number, available: number[]) => {
+    const id = available.find((p) => !answered.has(p));
+    if (id === undefined) {
+      missed += 1;
+      return;
+    }
+    answered.add(id);
+    t.send({ ...(labelMessage() as Extract<ToWorker, { type: 'label' }>), pairId: id });
+    if (shown().length === 0) emptySince ??= at;
+  };
+  for (;;) {
+    const available = shown();
+    const short = t.c.loop.outstanding.size < buffer;
+    const before = t.run.calls.length;
+    const worked = await t.c.tick();
+    const calls = t.run.calls.slice(before);
+    const end = worked ? now + calls.reduce((a, c) => a + (COST[c] ?? 1), 0) || now + 1 : (times[next] ?? now);
+    if (worked) jobs.push({ call: calls.join(','), short });
+    while (next < times.length && (times[next] < end || (!worked && times[next] <= end))) {
+      click(Math.max(times[next], now), available);
+      next += 1;
+    }
+    now = end;
+    if (emptySince !== null && shown().length > 0) [longestEmpty, emptySince] = [Math.max(longestEmpty, now - emptySince), null];
+    if (!worked && next >= times.length) break;
+  }
+  return { missed, longestEmpty, jobs };
+}
+
 describe('controller', () => {
   it('keeps the pair buffer full first, then lets labels, iterations and refit slices take turns', async () => {
     const t = await ready();
@@ -251,11 +312,56 @@ describe('controller', () => {
     t.send({ type: 'setTraining', running: true });
     for (let i = 0; i < 3; i++) t.send(labelMessage());
     t.send({ type: 'refit', run: true });
-    for (let i = 0; i < 6; i++) await t.c.tick();
+    for (let i = 0; i < 9; i++) await t.c.tick();
     const work = t.run.calls.filter((c) => /^(learn|step|refit)/.test(c));
-    // one of each in turn: a fast autopilot cannot starve training, nor training the labels
+    // one of each in turn: a fast autopilot cannot starve training, nor training the labels (the
+    // labels' update slices, 'rm update', go on before anything else)
+    expect(t.run.calls.slice(0, 5)).toEqual(['learn 3', 'rm update', 'rm update', 'rm update', 'step ppo']);
     expect(work.slice(0, 4)).toEqual(['learn 3', 'step ppo', 'refit start', 'refit slice']);
     expect(t.of('labelled')).toHaveLength(3);
+  });
+
+  it('after a label the next pair is sampled before any reward-model work; learning goes on a slice at a time between refills', async () => {
+    const t = await ready();
+    const [p1, p2] = t.of('pair').map((p) => p.pair.id);
+    const label = (pairId: number) => t.send({ ...(labelMessage() as Extract<ToWorker, { type: 'label' }>), pairId });
+    label(p1);
+    const posted = t.posted.length;
+    await t.c.tick();
+    expect(t.run.calls).toEqual(['pair']); // the refill first
+    expect(t.posted.slice(posted).map((m) => m.type)).toEqual(['pair']);
+    await t.c.tick();
+    expect(t.run.calls.at(-1)).toBe('learn 1'); // the buffer is full: the label's first slice
+    label(p2); // a click while the first label is being learned
+    await t.c.tick();
+    expect(t.run.calls.at(-1)).toBe('pair'); // its refill comes before the first label's next slice
+    await t.drain();
+    expect(t.run.calls.filter((c) => /^(pair|learn|rm update)/.test(c))).toEqual(['pair', 'learn 1', 'pair', 'rm update', 'learn 1', 'rm update']);
+    expect(t.of('labelled')).toHaveLength(2);
+  });
+
+  it('12 clicks at 100-150 ms are never lost: the buffer is refilled between the slices of learning', async () => {
+    const t = await ready();
+    // Clicks 1.5 and 2 pairs' time apart (~100 and 150 ms at ~70 ms a pair), from the moment the first pair shows.
+    const times = Array.from({ length: 12 }, (_, i) => Math.floor(i / 2) * 3.5 + (i % 2) * 1.5);
+    const r = await clickAt(t, times);
+    expect(r.missed).toBe(0);
+    expect(r.jobs.filter((j) => j.short).every((j) => j.call === 'pair')).toBe(true); // a short buffer's next job is a sampling job
+    expect(r.jobs.some((j) => j.call === 'rm update')).toBe(true); // labels were learned between refills, not after the clicks
+    await t.drain(200);
+    expect(t.of('labelled')).toHaveLength(12); // every click learned, none twice
+    expect(new Set(t.of('labelled').map((l) => l.verdict.labelId)).size).toBe(12);
+  });
+
+  it('a burst of clicks faster than sampling leaves the page without a pair for at most one slice and one sampling job', async () => {
+    const t = await ready();
+    const times = Array.from({ length: 20 }, (_, i) => i * 0.1);
+    const r = await clickAt(t, times);
+    expect(r.missed).toBeGreaterThan(0); // the page says so for these (Preferences.choose)
+    expect(r.longestEmpty).toBeLessThanOrEqual(COST['rm update'] + COST.pair);
+    expect(r.jobs.filter((j) => j.short).every((j) => j.call === 'pair')).toBe(true);
+    await t.drain(200);
+    expect(t.of('labelled')).toHaveLength(times.length - r.missed);
   });
 
   it('withdraws buffered pairs written by a policy that has trained since, but never the oldest (on screen)', async () => {
@@ -523,9 +629,9 @@ describe('controller: per-token views and online rounds', () => {
   it('startRound is refused before a policy has trained; then it pauses training, withdraws every pair, and the predictions are tallied by who wrote the pair', async () => {
     const t = await ready();
     const agreed = new Map<string, boolean>();
-    const learn = t.run.learn.bind(t.run);
+    const verdict = t.run.verdict.bind(t.run);
     // The fake's verdicts, with the prediction this test decides per label.
-    Object.assign(t.run, { learn: async (fresh: readonly Label[]) => (await learn(fresh)).map((v) => ({ ...v, agreedBefore: agreed.get(v.labelId) ?? null })) });
+    Object.assign(t.run, { verdict: (l: Label) => ({ ...verdict(l), agreedBefore: agreed.get(l.id) ?? null }) });
     const labelPair = (pairId: number, id: string, right: boolean) => {
       agreed.set(id, right);
       t.send({ type: 'label', requestId: 200 + agreed.size, pairId, label: { id, prompt: 'what a', completionA: 'fine.', completionB: 'great.', choice: 'A', source: 'human', time: 0 } });

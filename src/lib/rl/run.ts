@@ -88,6 +88,12 @@ export interface Verdict {
   agreedAfter: boolean | null;
 }
 
+/** New labels being learned a slice at a time (Run.startLearning). */
+export interface LearnJob {
+  /** Does the next slice; returns the verdicts after the last one, null before. */
+  next(): Promise<Verdict[] | null>;
+}
+
 /** The reward model's fit to the labels after an update, a refit or an edit. */
 export interface RewardFit {
   /** Labels it trains on (A, B and ties). */
@@ -369,15 +375,55 @@ export class Run {
     }
   }
 
-  /** New labels: the RM's prediction on each pair, an incremental update, and its verdict after. */
+  /** New labels: the RM's prediction on each pair, an incremental update, and its verdict after (startLearning's slices, run to the end). */
   async learn(fresh: readonly Label[]): Promise<Verdict[]> {
+    const job = this.startLearning(fresh);
+    for (;;) {
+      const verdicts = await job.next();
+      if (verdicts) return verdicts;
+    }
+  }
+
+  /**
+   * The same work as learn, cut into slices that each take about one incremental update (the
+   * worker samples the next pairs between them, so a burst of clicks never empties the pair
+   * buffer). Nothing random is drawn outside the reward model's own stream, so where the slices
+   * are cut changes no result. The labels join the log in the first slice.
+   */
+  startLearning(fresh: readonly Label[]): LearnJob {
+    const slices = this.learnSlices(fresh);
+    return {
+      next: async () => {
+        const r = await slices.next();
+        return r.done ? r.value : null;
+      },
+    };
+  }
+
+  private async *learnSlices(fresh: readonly Label[]): AsyncGenerator<void, Verdict[]> {
+    // 1. the prediction on the unseen pairs, then the labels join the log
     const before = await this.scorePairs(fresh);
     const stdBefore = this.rm.normalisation.std;
     this.labelLog.push(...fresh);
     this.labelVersion += 1;
     this.labelsSinceRefit += fresh.filter((l) => l.choice !== 'skip').length;
-    await this.learnLabels(fresh);
+    yield;
+    // 2. each label's own incremental steps (learnLabels, one label per slice)
+    const all = comparisonPairs(this.labelLog);
+    for (const label of all.length > 0 ? fresh : []) {
+      const pairs = comparisonPairs([label]); // one pair, or both orders of a tie
+      if (pairs.length === 0) continue;
+      await this.rm.update(all, pairs);
+      yield;
+    }
+    // 3. the normalisation samples (drawn once, on the first label), then the new mean and std
+    if (!this.normSet) {
+      await this.normalisationSet();
+      yield;
+    }
     await this.renormalise();
+    yield;
+    // 4. the verdicts
     const after = await this.scorePairs(fresh);
     const { mean: m, std } = this.rm.normalisation;
     return fresh.map((label, i): Verdict => {
