@@ -27,12 +27,11 @@ export interface KvCache {
 const LN_EPS = 1e-5;
 const MASKED = -1e9; // added to attention scores of masked keys
 
-/** x @ w + b over the last axis, for x of any rank. */
+/** x @ w + b over the last axis, for x of any rank; the bias is added inside the product's kernel. */
 function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const inDim = shape[shape.length - 1];
-  let y: tf.Tensor = tf.matMul(tf.reshape(x, [-1, inDim]), w as tf.Tensor2D);
-  if (b) y = tf.add(y, b);
+  const y = tf.fused.matMul({ a: tf.reshape(x, [-1, inDim]) as tf.Tensor2D, b: w as tf.Tensor2D, bias: b });
   return tf.reshape(y, [...shape.slice(0, -1), w.shape[1]!]);
 }
 
