@@ -5,8 +5,9 @@
 // was not chosen; the page shows them. Each backend package is imported only when it is tried, so
 // the worker downloads the code of the backend it runs on and no other.
 // WASM runs threads (XNNPACK's pthreadpool on emscripten pthreads) where the page is cross-origin
-// isolated, as many as the machine has cores unless ?threads=N says otherwise; the badge shows
-// the count and, with one thread, why (src/scripts/threads-plugins.ts has the build fix it needs).
+// isolated: the library's choice (half the logical cores) unless ?threads=N says otherwise; the
+// badge shows the count and, with one thread, why (src/scripts/threads-plugins.ts has the build
+// fix it needs).
 import * as tf from '@tensorflow/tfjs-core';
 // Vite copies the .wasm files into the build and gives their (hashed) URLs; without
 // setWasmPaths the fetch 404s and setBackend('wasm') quietly resolves false.
@@ -24,9 +25,9 @@ export interface BackendChoice {
 /** How to start a backend. */
 export interface BackendOptions {
   /**
-   * WASM threads, 1 to navigator.hardwareConcurrency; absent: the library's choice (one per
-   * logical core). Read once, when the WASM backend initialises: one count per worker. 1 runs the
-   * single-threaded SIMD build (no helper workers). Other backends ignore it.
+   * WASM threads, 1 to navigator.hardwareConcurrency; absent: the library's choice (half the
+   * logical cores, 1 to 8). Read once, when the WASM backend initialises: one count per worker.
+   * 1 runs the single-threaded SIMD build (no helper workers). Other backends ignore it.
    */
   threads?: number;
 }
@@ -67,9 +68,16 @@ async function probeWebGpu(): Promise<WebGpuProbe> {
   return { kind: software ? 'software' : 'hardware', adapter: name };
 }
 
-/** The WASM threads a run asks for: ?threads=N, else one per logical core. */
+// tfjs-backend-wasm's own rule (backend.cc): half the logical cores, as it assumes two
+// hyperthreads per core, from 1 to 8 (its pool of helper workers).
+const LIBRARY_MAX_THREADS = 8;
+function libraryThreads(): number {
+  return Math.min(LIBRARY_MAX_THREADS, Math.max(1, Math.floor((navigator.hardwareConcurrency || 1) / 2)));
+}
+
+/** The WASM threads a run asks for: ?threads=N, else the library's choice. */
 function wasmThreads(options: BackendOptions): number {
-  return options.threads ?? Math.max(1, navigator.hardwareConcurrency || 1);
+  return options.threads ?? libraryThreads();
 }
 
 /**
@@ -118,10 +126,15 @@ const PREPARE: Record<BackendName, (options: BackendOptions) => Promise<void>> =
 /** Why WASM runs one thread, read after it started without threads. */
 async function oneThreadWhy(options: BackendOptions, simd: boolean): Promise<string> {
   if (options.threads === 1) return 'as asked with ?threads=1';
-  if (wasmThreads(options) === 1) return 'this machine reports one core';
   // A worker inherits its page's isolation; without it there is no SharedArrayBuffer to share.
   if (!self.crossOriginIsolated) {
     return 'the page is not cross-origin isolated (inside a cross-origin iframe, or a host without COOP/COEP headers and no service worker)';
+  }
+  // One thread by default turned the threaded build off (PREPARE): say so before reading its flag.
+  const cores = navigator.hardwareConcurrency || 1;
+  if (options.threads === undefined && libraryThreads() === 1) {
+    if (cores < 2) return 'this machine reports one core';
+    return `tfjs-backend-wasm's default, half the ${cores} logical cores (it counts two per physical core); ?threads=${cores} asks for more`;
   }
   if (!(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'))) return "this browser's WebAssembly has no threads";
   if (!simd) return 'the threaded build needs SIMD, which this browser lacks';

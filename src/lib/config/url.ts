@@ -35,7 +35,7 @@ export interface RunConfig {
   seed: number;
   /** null: the worker chooses (WebGPU on a real GPU, else WASM, ...). */
   backend: BackendName | null;
-  /** WASM threads, 1 to the machine's cores; null: the library's choice, one per core (where the page is cross-origin isolated). */
+  /** WASM threads, 1 to the machine's cores (where the page is cross-origin isolated); null: tfjs-backend-wasm's choice, half the logical cores. */
   threads: number | null;
   /** Which methods train (in order) and their settings, as the address wrote them (`method.field` -> text). */
   methods: { enabled: string[]; params: Record<string, string> };
@@ -48,7 +48,7 @@ export interface RunConfig {
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   seed: 1, // any fixed seed: the same link gives the same run
   backend: null,
-  threads: null, // XNNPACK's default: every core; the page's main thread mostly waits
+  threads: null, // the library's half of the cores: on a busy 2-core machine 2 threads ran PPO 3-5x slower than 1 (README)
   methods: { enabled: ['ppo'], params: {} }, // PPO, InstructGPT's recipe, until the user ticks others
   reward: DEFAULT_REWARD_SETTINGS,
   pairs: DEFAULT_PAIRS,

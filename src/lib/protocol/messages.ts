@@ -117,7 +117,7 @@ export interface InitRequest {
   modelUrl: string;
   /** A user override (?backend=...); absent means the worker chooses. */
   backend?: BackendName;
-  /** WASM threads (?threads=N, 1 to the machine's cores); absent: one per core where the page is isolated. */
+  /** WASM threads (?threads=N, 1 to the machine's cores); absent: the library's choice where the page is isolated. */
   threads?: number;
   /** The run seed: every random draw derives from it. Defaults to 1. */
   seed?: number;
