@@ -8,7 +8,9 @@
 //   iterations, offline steps and refit slices take turns.
 // Labels are learned in slices of about one incremental update (Run.startLearning) with the pair
 // refill first between them: a burst of clicks waits at most one slice for its next pairs, never
-// for the whole update, so the next pair is on screen when the label is given (issue 11).
+// for the whole update, so the next pair is on screen when the label is given (issue 11). Work
+// that can wait (offline runs, refit slices, the reward-KL plane: slices of up to ~0.7 s) waits
+// while a person is clicking, and the normalisation samples are drawn while the worker is idle.
 // All the state of one run lives in one Loop object, made anew by init, so nothing of an old run
 // is left behind.
 import type { FieldValue } from '../lib/config/fields';
@@ -62,6 +64,10 @@ export const PLANE_INTERVAL_MS = 5000;
 const REFIT_SLICE_MS = 250;
 /** Labels learned together (one prediction, renormalisation and report): each takes its own slice of RewardSettings.incrementalSteps steps (~0.1 s each on WASM). */
 const MAX_LABELS_PER_JOB = 4;
+/** Offline steps, refit slices and the plane wait this long after a person's last answer: one of their slices (up to ~0.7 s on WASM) would outlast the pairs buffered for a burst of clicks. */
+export const LABELLING_QUIET_MS = 1500;
+/** Answers closer together than this are a burst: its labels are learned when it pauses, so the worker only samples pairs meanwhile (the first update after load takes up to ~1.5 s on a busy 2-core WASM machine; 12 clicks at 100-150 ms lost 2-7 of them to it). */
+export const LABELLING_BURST_MS = 400;
 /** More prompts than this in one sample request is a bug in the caller, not a wish. */
 export const MAX_PROMPTS = 256;
 
@@ -77,6 +83,8 @@ export type RunLike = Pick<
   | 'labelCount'
   | 'makePair'
   | 'startLearning'
+  | 'normalisationReady'
+  | 'drawNormalisation'
   | 'edit'
   | 'rewardFit'
   | 'startRefit'
@@ -141,6 +149,10 @@ export class Loop {
   labelOps: LabelOp[] = [];
   /** Labels taken from the queue and being learned, a slice per job (null: none). */
   learning: { job: LearnJob; requests: LabelRequest[] } | null = null;
+  /** When a person last answered a pair (Controller.now): learning holds back LABELLING_BURST_MS after it, work that can wait LABELLING_QUIET_MS. */
+  answeredAt = -Infinity;
+  /** The idle draw of the normalisation samples was tried (once: a failure is left to the first label's update). */
+  normalisationTried = false;
   samples: SampleRequest[] = [];
   /** Blind-evaluation pairs asked for, answered in order. */
   blindPairs: DrawBlindPairRequest[] = [];
@@ -211,6 +223,8 @@ export class Controller {
   /** The state of the current run (read by the controller's tests). */
   loop = new Loop();
   private wake: (() => void) | null = null;
+  /** The clock of the quiet after answers (the controller's tests simulate time with it). */
+  now: () => number = () => performance.now();
 
   constructor(
     private readonly post: Post,
@@ -267,11 +281,13 @@ export class Controller {
         this.requireRun();
         if (message.label.choice === 'skip') throw new Error('a skipped pair is not a label: send "skip"');
         loop.rounds.expect(message.label.id, message.pairId === null ? null : (loop.outstanding.get(message.pairId) ?? null));
+        if (message.label.source === 'human') loop.answeredAt = this.now();
         if (message.pairId !== null) loop.outstanding.delete(message.pairId);
         loop.labelOps.push({ kind: 'label', request: message });
         break;
       case 'skip':
         loop.outstanding.delete(message.pairId);
+        loop.answeredAt = this.now();
         break;
       case 'editLabels':
         this.requireRun();
@@ -472,11 +488,27 @@ export class Controller {
   async run(): Promise<never> {
     for (;;) {
       if (await this.tick()) await yieldToMessages();
-      else {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = null;
-      }
+      else await this.sleep();
     }
+  }
+
+  /** Waits for a message, or for the end of a burst or of the quiet after a person's answer (work held back by it is due then). */
+  private async sleep(): Promise<void> {
+    const since = this.now() - this.loop.answeredAt;
+    const waits = [LABELLING_BURST_MS, LABELLING_QUIET_MS].map((ms) => ms - since).filter((ms) => ms > 0);
+    await new Promise<void>((resolve) => {
+      const timer = waits.length > 0 ? setTimeout(resolve, Math.min(...waits)) : undefined;
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = null;
+  }
+
+  /** Whether a person answered within the last `ms`. */
+  private answeredWithin(ms: number): boolean {
+    return this.now() - this.loop.answeredAt < ms;
   }
 
   /** Applies pending settings and runs the next job; false when there was none (the tests drive the loop with this). */
@@ -502,8 +534,10 @@ export class Controller {
     if (loop.resets.length > 0) return () => this.reset(run);
     // A pair costs a few tens of ms and the page may be waiting for it; a label's update, more.
     if (!loop.pairsFailed && loop.outstanding.size < pairBuffer(session)) return () => this.makePair(run);
-    // Labels being learned go on before anything else reads the reward model half-updated.
-    if (loop.learning) return () => this.learnSlice(run);
+    // Labels being learned go on before anything else reads the reward model half-updated; during
+    // a burst of answers only pairs are sampled, and the labels wait for its pause.
+    const burst = this.answeredWithin(LABELLING_BURST_MS);
+    if (loop.learning) return burst ? null : () => this.learnSlice(run);
     if (loop.labelOps.length > 0 && loop.labelOps[0].kind === 'edit') return () => this.edit(run);
     if (loop.samples.length > 0) return () => this.sample(run, loop.samples.shift()!);
     if (loop.blindPairs.length > 0) return () => this.blindPair(run, loop.blindPairs.shift()!);
@@ -515,12 +549,13 @@ export class Controller {
     this.queueDueOffline(run);
     // Labels, online iterations, offline steps and refit slices take turns, so that none starves
     // the others (a fast autopilot labels faster than the reward model learns).
+    const clicking = this.answeredWithin(LABELLING_QUIET_MS);
     const wanted: Record<Turn, boolean> = {
-      labels: loop.labelOps.length > 0 || loop.rewardSteps.length > 0,
+      labels: (loop.labelOps.length > 0 || loop.rewardSteps.length > 0) && !burst,
       online: training,
-      offline: loop.offlineRuns.size > 0,
-      refit: loop.refit !== null || loop.refitWanted,
-      plane: this.planeDue(run),
+      offline: loop.offlineRuns.size > 0 && !clicking,
+      refit: (loop.refit !== null || loop.refitWanted) && !clicking,
+      plane: !clicking && this.planeDue(run),
     };
     const start = TURNS.indexOf(loop.turn);
     for (let k = 1; k <= TURNS.length; k++) {
@@ -545,7 +580,18 @@ export class Controller {
           return () => this.planeJob(run);
       }
     }
+    if (!run.normalisationReady && !loop.normalisationTried && !clicking) return () => this.drawNormalisation(run);
     return null;
+  }
+
+  /** Idle: the normalisation samples, drawn ahead so that the first label's update does not wait for them. */
+  private async drawNormalisation(run: RunLike): Promise<void> {
+    this.loop.normalisationTried = true;
+    try {
+      await run.drawNormalisation();
+    } catch (e) {
+      this.post({ type: 'warning', message: `Could not draw the reward model's normalisation samples: ${errorText(e)}` });
+    }
   }
 
   /** Ticked offline and rerank methods run again once the labels they learned from have changed. */

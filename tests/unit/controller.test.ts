@@ -13,7 +13,7 @@ import type { StepResult, Trainer } from '../../src/lib/rl/methods/types';
 import type { Label } from '../../src/lib/rl/preferences';
 import type { RefitJob } from '../../src/lib/rl/refit';
 import { defaultMethodConfigs, runSettings, type BlindDraft, type Evaluation, type LearnJob, type PairDraft, type Verdict } from '../../src/lib/rl/run';
-import { Controller, Loop, type RunLike, type SessionLike } from '../../src/worker/controller';
+import { Controller, LABELLING_BURST_MS, LABELLING_QUIET_MS, Loop, type RunLike, type SessionLike } from '../../src/worker/controller';
 import { PLANE_NS } from '../../src/lib/rl/plane';
 import { PROTOCOL_VERSION, type FromWorker, type ToWorker } from '../../src/lib/protocol/messages';
 import type { TokenBreakdown } from '../../src/lib/rl/per-token';
@@ -76,6 +76,11 @@ class FakeRun implements RunLike {
     this.calls.push('pair');
     const lead = this.enabledList.map((m) => [m, this.trainers.get(m)] as const).find(([, t]) => t?.policy && t.steps > 0);
     return { prompt: prompt ?? 'what a', a: 'fine.', b: 'great.', from: lead ? lead[0] : 'base', steps: lead ? lead[1]!.steps : 0, strategy: 'diverse', candidates: 4 };
+  }
+  normalisationReady = true;
+  async drawNormalisation() {
+    this.calls.push('normalisation');
+    this.normalisationReady = true;
   }
   /** As the real run's: the labels join the log in the first slice, then each label's update is a slice, then the verdicts. */
   startLearning(fresh: readonly Label[]): LearnJob {
@@ -235,13 +240,19 @@ function setup() {
     dispose: () => run.calls.push('dispose'),
   };
   const c = new Controller((m) => posted.push(m), async () => session);
-  const send = (m: ToWorker) => c.receive(m);
+  // Most tests answer as a person who pauses between pairs: the quiet after a person's answer
+  // (LABELLING_QUIET_MS) is over at once. The tests of fast clicking set `quick`.
+  const opts = { quick: false };
+  const send = (m: ToWorker) => {
+    c.receive(m);
+    if (!opts.quick) c.loop.answeredAt = -Infinity;
+  };
   /** Runs jobs until none is left (at most `max`). */
   const drain = async (max = 50) => {
     for (let i = 0; i < max && (await c.tick()); i++);
   };
   const of = <T extends FromWorker['type']>(type: T) => posted.filter((m): m is Extract<FromWorker, { type: T }> => m.type === type);
-  return { c, run, posted, send, drain, of };
+  return { c, run, posted, send, drain, of, opts };
 }
 
 let labelId = 0;
@@ -260,22 +271,28 @@ async function ready() {
   return t;
 }
 
-/** Time each fake call takes, in units of one sampled pair (~70 ms on WASM): a label's update slice is about two; anything else one. */
-const COST: Record<string, number> = { pair: 1, 'rm update': 2 };
+/** Milliseconds each fake call takes, about as on WASM: a pair 70, a label's update slice 150, a chunk of the plane's candidates 600; anything else 50. */
+const COST: Record<string, number> = { pair: 70, 'rm update': 150, 'plane chunk': 600 };
+const costOf = (call: string) => COST[call] ?? 50;
 
 /**
- * Clicks "1" at the given times (in pair-times) on a simulated page that holds the pairs received
- * less those answered, while the worker runs its jobs, each taking COST of its calls. A click during
- * a job sees the pairs the page had when the job began (a pair arrives when its job ends). Returns
- * the clicks that found no pair, the longest time the page had none, and each job with whether
- * the worker's buffer was short when it began.
+ * Clicks "1" at the given times (ms) on a simulated page that holds the pairs received less those
+ * answered, while the worker runs its jobs on a simulated clock, each taking the COST of its calls;
+ * an idle worker wakes at the next message or at the end of a burst or a quiet (as Controller.sleep
+ * does). A click during a job sees the pairs the page had when the job began (a pair arrives when
+ * its job ends). Runs until the worker is idle after the last click and every quiet has passed.
+ * Returns the clicks that found no pair, the longest time the page had none, and each job with
+ * when it began and whether the worker's buffer was short then.
  */
 async function clickAt(t: Awaited<ReturnType<typeof ready>>, times: readonly number[]) {
+  t.opts.quick = true; // a person clicking: the burst and the quiet after each answer count
+  let now = 0;
+  t.c.now = () => now;
   const answered = new Set<number>();
   const shown = () => t.of('pair').map((p) => p.pair.id).filter((id) => !answered.has(id));
   const buffer = t.run.settings.pairs.buffer;
-  const jobs: { call: string; short: boolean }[] = [];
-  let [now, next, missed, emptySince, longestEmpty] = [0, 0, 0, null as number | null, 0];
+  const jobs: { call: string; at: number; short: boolean }[] = [];
+  let [next, missed, emptySince, longestEmpty] = [0, 0, null as number | null, 0];
   const click = (at: number, available: number[]) => {
     const id = available.find((p) => !answered.has(p));
     if (id === undefined) {
@@ -292,18 +309,26 @@ async function clickAt(t: Awaited<ReturnType<typeof ready>>, times: readonly num
     const before = t.run.calls.length;
     const worked = await t.c.tick();
     const calls = t.run.calls.slice(before);
-    const end = worked ? now + calls.reduce((a, c) => a + (COST[c] ?? 1), 0) || now + 1 : (times[next] ?? now);
-    if (worked) jobs.push({ call: calls.join(','), short });
+    let end: number;
+    if (worked) {
+      end = now + calls.reduce((sum, c) => sum + costOf(c), 0);
+      jobs.push({ call: calls.join(','), at: now, short });
+    } else {
+      const wakes = [times[next], t.c.loop.answeredAt + LABELLING_BURST_MS, t.c.loop.answeredAt + LABELLING_QUIET_MS].filter((w) => w !== undefined && w >= now);
+      if (wakes.length === 0) break;
+      end = Math.min(...wakes);
+    }
     while (next < times.length && (times[next] < end || (!worked && times[next] <= end))) {
       click(Math.max(times[next], now), available);
       next += 1;
     }
-    now = end;
+    now = end + (worked ? 0 : 1e-6);
     if (emptySince !== null && shown().length > 0) [longestEmpty, emptySince] = [Math.max(longestEmpty, now - emptySince), null];
-    if (!worked && next >= times.length) break;
   }
   return { missed, longestEmpty, jobs };
 }
+
+const isLearning = (call: string) => call.startsWith('learn') || call === 'rm update';
 
 describe('controller', () => {
   it('keeps the pair buffer full first, then lets labels, iterations and refit slices take turns', async () => {
@@ -340,28 +365,74 @@ describe('controller', () => {
     expect(t.of('labelled')).toHaveLength(2);
   });
 
-  it('12 clicks at 100-150 ms are never lost: the buffer is refilled between the slices of learning', async () => {
+  it('12 clicks at 100-150 ms are never lost: during the burst only pairs are sampled, its labels are learned when it pauses', async () => {
     const t = await ready();
-    // Clicks 1.5 and 2 pairs' time apart (~100 and 150 ms at ~70 ms a pair), from the moment the first pair shows.
-    const times = Array.from({ length: 12 }, (_, i) => Math.floor(i / 2) * 3.5 + (i % 2) * 1.5);
+    const times = Array.from({ length: 12 }, (_, i) => Math.floor(i / 2) * 250 + (i % 2) * 100);
     const r = await clickAt(t, times);
     expect(r.missed).toBe(0);
+    const during = r.jobs.filter((j) => j.at < times[times.length - 1]);
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.every((j) => j.call === 'pair')).toBe(true);
     expect(r.jobs.filter((j) => j.short).every((j) => j.call === 'pair')).toBe(true); // a short buffer's next job is a sampling job
-    expect(r.jobs.some((j) => j.call === 'rm update')).toBe(true); // labels were learned between refills, not after the clicks
-    await t.drain(200);
-    expect(t.of('labelled')).toHaveLength(12); // every click learned, none twice
+    expect(t.of('labelled')).toHaveLength(12); // every click learned after the burst, none twice
     expect(new Set(t.of('labelled').map((l) => l.verdict.labelId)).size).toBe(12);
   });
 
-  it('a burst of clicks faster than sampling leaves the page without a pair for at most one slice and one sampling job', async () => {
+  it('clicks 0.5 s apart: labels are learned in slices between the refills, and none is lost even when a slice is slow', async () => {
     const t = await ready();
-    const times = Array.from({ length: 20 }, (_, i) => i * 0.1);
+    COST['rm update'] = 400; // a busy machine
+    try {
+      const times = Array.from({ length: 12 }, (_, i) => i * 500);
+      const r = await clickAt(t, times);
+      expect(r.missed).toBe(0);
+      expect(r.longestEmpty).toBe(0);
+      expect(r.jobs.filter((j) => j.at < times[times.length - 1] && isLearning(j.call)).length).toBeGreaterThan(10); // learned as they came
+      expect(r.jobs.filter((j) => j.short).every((j) => j.call === 'pair')).toBe(true);
+      expect(t.of('labelled')).toHaveLength(12);
+    } finally {
+      COST['rm update'] = 150;
+    }
+  });
+
+  it('clicks faster than sampling leave the page without a pair for at most one sampling job; every click is a label or a miss', async () => {
+    const t = await ready();
+    const times = Array.from({ length: 30 }, (_, i) => i * 10);
     const r = await clickAt(t, times);
     expect(r.missed).toBeGreaterThan(0); // the page says so for these (Preferences.choose)
-    expect(r.longestEmpty).toBeLessThanOrEqual(COST['rm update'] + COST.pair);
+    expect(r.longestEmpty).toBeLessThanOrEqual(COST.pair);
     expect(r.jobs.filter((j) => j.short).every((j) => j.call === 'pair')).toBe(true);
-    await t.drain(200);
     expect(t.of('labelled')).toHaveLength(times.length - r.missed);
+  });
+
+  it('while a person is clicking, offline runs, refit slices, the plane and the idle normalisation draw wait; they go on LABELLING_QUIET_MS after the last answer', async () => {
+    const t = await ready();
+    t.opts.quick = true;
+    let now = 0;
+    t.c.now = () => now;
+    t.run.enabledList = ['ppo', 'dpo'];
+    t.run.normalisationReady = false;
+    t.send(labelMessage());
+    t.send({ type: 'refit', run: true });
+    await t.drain();
+    expect(t.run.calls.filter((c) => !c.startsWith('pair'))).toEqual([]); // a burst: nothing but pairs
+    now = LABELLING_BURST_MS;
+    await t.drain();
+    expect(t.run.calls.filter((c) => /^(learn|step|refit|plane)/.test(c))).toEqual(['learn 1']);
+    now = LABELLING_QUIET_MS; // the quiet is over
+    await t.drain();
+    const work = t.run.calls.filter((c) => /^(step|refit|plane|normalisation)/.test(c));
+    expect(work).toEqual(expect.arrayContaining(['step dpo', 'refit start', 'plane chunk', 'normalisation']));
+  });
+
+  it('draws the normalisation samples once while idle, after the pair buffer and the strip', async () => {
+    const t = setup();
+    t.run.normalisationReady = false;
+    t.send({ type: 'init', version: PROTOCOL_VERSION, requestId: 1, modelUrl: '/' });
+    await t.drain();
+    expect(t.run.calls).toEqual(['pair', 'pair', 'pair', 'strip', 'normalisation']);
+    t.run.normalisationReady = false; // as if the draw had failed: not tried again (the first label's update draws them)
+    await t.drain();
+    expect(t.run.calls.filter((c) => c === 'normalisation')).toHaveLength(1);
   });
 
   it('withdraws buffered pairs written by a policy that has trained since, but never the oldest (on screen)', async () => {

@@ -345,6 +345,16 @@ export class Run {
     return this.normSet;
   }
 
+  /** Whether the normalisation samples are drawn (the first label's update needs them). */
+  get normalisationReady(): boolean {
+    return this.normSet !== null;
+  }
+
+  /** Draws the normalisation samples ahead, while the worker is idle, so the first label's update is one slice shorter (their own stream: when they are drawn changes nothing). */
+  async drawNormalisation(): Promise<void> {
+    await this.normalisationSet();
+  }
+
   private async renormalise(rm = this.rm): Promise<void> {
     const set = await this.normalisationSet();
     await rm.setNormalisation(set.prompts, set.completions);

@@ -1,8 +1,10 @@
 // "Your preferences" (InstructGPT step 2): the pair on screen and the ones prefetched behind it, the
 // labels (kept in localStorage), the reward model's verdict on each, the prompt setting, and TRL
-// JSONL export and import. A click shows the next prefetched pair at once and sends the label;
-// the verdict arrives when the worker has learned it. The page's label list is the truth: the
-// worker gets every change, and the whole list after a restore, an import or a worker restart.
+// JSONL export and import. A click shows the next prefetched pair at once and sends the label with
+// the id of the pair it answers; the verdict arrives when the worker has learned it. A press that
+// finds no pair on screen is not dropped silently: pressNote says it was not counted (issue 11).
+// The page's label list is the truth: the worker gets every change, and the whole list after a
+// restore, an import or a worker restart.
 import type { Label, LabelEdit, PairOffer, Verdict } from '../../lib/protocol/messages';
 import { errorText } from '../errors';
 import { loadLabels, saveLabels } from './storage';
@@ -35,6 +37,12 @@ export class Preferences {
   fileMessage = $state.raw<FileMessage | null>(null);
   /** Labels sent and not yet answered by a verdict. */
   learning = $state(0);
+  /** Answers (keys or buttons) that found no pair on screen, this visit: each one is said in pressNote. */
+  missed = $state(0);
+  /** Why the latest answers were not counted; '' once an answer is counted. */
+  pressNote = $state('');
+  /** Answers not counted since the last counted one (the note says how many). */
+  private missedInRow = 0;
 
   readonly current = $derived<PairOffer | null>(this.queue[0] ?? null);
   readonly count = $derived(this.labels.filter((l) => l.choice !== 'skip').length);
@@ -84,11 +92,15 @@ export class Preferences {
     this.queue = [];
   }
 
-  /** Labels the pair on screen; the next one shows at once. */
+  /** Labels the pair on screen; the next one shows at once. With none on screen, says the answer was not counted. */
   choose(answer: Answer, source: Label['source'] = 'human'): void {
     const pair = this.current;
     const client = this.app.client;
-    if (!pair || !client || !this.app.ready) return;
+    if (!pair || !client || !this.app.ready) {
+      if (source === 'human') this.notCounted();
+      return;
+    }
+    this.counted();
     const label: Label = { id: newLabelId(), prompt: pair.prompt, completionA: pair.a, completionB: pair.b, choice: answer, source, time: Date.now() };
     this.queue = this.queue.slice(1);
     this.setLabels([...this.labels, label]);
@@ -106,9 +118,30 @@ export class Preferences {
   /** No label for the pair on screen: the next one shows at once. */
   skip(): void {
     const pair = this.current;
-    if (!pair || !this.app.ready) return;
+    if (!pair || !this.app.ready) {
+      this.notCounted();
+      return;
+    }
+    this.counted();
     this.queue = this.queue.slice(1);
     this.app.client?.send({ type: 'skip', pairId: pair.id });
+  }
+
+  /** An answer found no pair: the note says so, and how many in a row (a live region reads a changed text again). */
+  private notCounted(): void {
+    this.missed += 1;
+    this.missedInRow += 1;
+    const why = this.app.client === null
+      ? 'the worker has stopped, so there is no pair to answer'
+      : !this.app.ready
+        ? 'the model is still loading — press again when a pair appears'
+        : 'the next pair is still being sampled — press again when it appears';
+    this.pressNote = `${this.missedInRow === 1 ? 'Press' : `${this.missedInRow} presses`} not counted: ${why}.`;
+  }
+
+  private counted(): void {
+    this.missedInRow = 0;
+    this.pressNote = '';
   }
 
   change(id: string, choice: Answer): void {
