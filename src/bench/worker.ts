@@ -1,13 +1,13 @@
-// The bench page's worker: starts the asked-for backend through the page's own backend choice
-// (src/worker/backend.ts), fetches the shipped base model as the page's session does, and runs the
+// The bench page's worker: starts the asked-for backend (and WASM threads, ?threads=N) through the
+// page's own backend start (src/worker/backend.ts), fetches the shipped base model as the page's session does, and runs the
 // library's bench table (src/lib/bench/benches.ts) one bench at a time, each on a fresh copy of the
 // model, reporting one line per bench in the Node driver's format with "where":"chromium".
 import { parseBenchNames, timeBench, type BenchLine } from '../lib/bench/benches';
-import type { BackendName } from '../lib/config/run';
+import { BACKEND_NAMES } from '../lib/config/run';
 import { Tokenizer } from '../lib/data/tokenizer';
 import { loadGpt, WEIGHTS_FILE } from '../lib/model/io';
 import { disposeParams } from '../lib/model/params';
-import { chooseBackend, errorText } from '../worker/backend';
+import { errorText, start } from '../worker/backend';
 import type { BenchReport, BenchRequest } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -21,19 +21,13 @@ async function fetchOk(url: string): Promise<Response> {
   return r;
 }
 
-/** Threads of the running backend: the WASM backend's thread pool, 1 for the others (one JS thread drives them). */
-async function threadsOf(backend: BackendName): Promise<number> {
-  if (backend !== 'wasm') return 1;
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  return wasm.getThreadsCount();
-}
-
 async function bench(request: BenchRequest): Promise<void> {
   const names = parseBenchNames(request.only);
-  const choice = await chooseBackend(request.backend);
-  if (choice.backend !== request.backend) throw new Error(`${request.backend} did not start: ${choice.reasons[request.backend]}`);
-  const threads = await threadsOf(choice.backend);
-  post({ type: 'backend', backend: choice.backend, reason: choice.reasons[choice.backend], threads });
+  if (!BACKEND_NAMES.includes(request.backend)) throw new Error(`unknown backend "${request.backend}"; known: ${BACKEND_NAMES.join(', ')}`);
+  // The page's own start of a backend (no fallback: a backend that cannot start is an error here).
+  const started = await start(request.backend, request.threads === null ? {} : { threads: request.threads });
+  const threads = started.threads ?? 1; // the GPU and CPU backends: one JS thread drives them
+  post({ type: 'backend', backend: started.backend, reason: started.detail, threads });
   const [manifest, weights, vocab] = await Promise.all([
     fetchOk(new URL('model.json', request.modelUrl).href).then((r) => r.json() as Promise<unknown>),
     fetchOk(new URL(WEIGHTS_FILE, request.modelUrl).href).then((r) => r.arrayBuffer()),
@@ -44,7 +38,7 @@ async function bench(request: BenchRequest): Promise<void> {
     const { model } = loadGpt(manifest, weights, 'base');
     try {
       const t = await timeBench(what, { model, tokenizer, seed: BENCH_SEED }, { runs: request.runs, warmup: request.warmup });
-      const line: BenchLine = { where: 'chromium', backend: choice.backend, what, ms: t.ms, runs: t.runs, threads };
+      const line: BenchLine = { where: 'chromium', backend: started.backend, what, ms: t.ms, runs: t.runs, threads };
       post({ type: 'line', line });
     } finally {
       disposeParams(model.params);

@@ -106,20 +106,22 @@ interface OutputItem {
   viteMetadata?: { importedCss: Set<string> };
 }
 
-/** Builds index.html and the bench page into dist-bench/; returns the main build's output. */
+/**
+ * Builds the real page into dist-bench/ exactly as `npm run build` builds dist/ (vite.config.ts,
+ * only another outDir), then the bench page into the same folder in a second build: one build of
+ * both would share chunks between them and change the real page's files. Returns the real page's
+ * build output.
+ */
 async function buildPages(): Promise<OutputItem[]> {
   const { build } = await import('vite');
-  const result = await build({
+  const outputOf = (result: unknown) => ((Array.isArray(result) ? result : [result]) as { output?: OutputItem[] }[]).flatMap((o) => o.output ?? []);
+  const page = outputOf(await build({ root: ROOT, logLevel: 'error', build: { outDir: DIST, emptyOutDir: true } }));
+  await build({
     root: ROOT,
-    logLevel: 'warn',
-    build: {
-      outDir: DIST,
-      emptyOutDir: true,
-      rollupOptions: { input: { index: join(ROOT, 'index.html'), bench: join(ROOT, BENCH_PAGE) } },
-    },
+    logLevel: 'error',
+    build: { outDir: DIST, emptyOutDir: false, copyPublicDir: false, rollupOptions: { input: { bench: join(ROOT, BENCH_PAGE) } } },
   });
-  const outputs = (Array.isArray(result) ? result : [result]) as { output?: OutputItem[] }[];
-  return outputs.flatMap((o) => o.output ?? []);
+  return page;
 }
 
 /**
@@ -144,8 +146,15 @@ function mainBundleGzipKb(output: OutputItem[]): number {
   };
   visit(entry);
   let bytes = 0;
-  for (const f of files) bytes += gzipSync(readFileSync(join(DIST, f)), { level: 9 }).length;
-  return Math.round((bytes / 1024) * 10) / 10;
+  const kb = (n: number) => Math.round((n / 1024) * 10) / 10;
+  const parts: string[] = [];
+  for (const f of files) {
+    const n = gzipSync(readFileSync(join(DIST, f)), { level: 9 }).length;
+    parts.push(`${f} ${kb(n)}`);
+    bytes += n;
+  }
+  console.error(`[bench] main-thread bundle, kB gzip: ${parts.join(', ')}`);
+  return kb(bytes);
 }
 
 /** Runs the bench page for one backend; prints and returns its lines. */
@@ -198,61 +207,72 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
   }
 }
 
-/** In every frame before the page's scripts: record long tasks and the moment the first pair is on screen. */
-function coldStartProbe(): void {
-  const w = window as unknown as { __longTasks: { start: number; duration: number }[]; __firstPair?: number };
-  w.__longTasks = [];
+/**
+ * In every frame before the page's scripts: record long tasks and the moment the first pair is on
+ * screen (a .pair with a data-pair-id, what tests/browser's waitForPair waits for). A string, not a
+ * function: tsx compiles functions with helpers (__name) that do not exist in the page.
+ */
+const COLD_START_PROBE = `
+  window.__longTasks = [];
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) w.__longTasks.push({ start: e.startTime, duration: e.duration });
+    for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
   const check = () => {
-    if (w.__firstPair === undefined && (document.querySelector('.pair')?.getAttribute('data-pair-id') ?? '') !== '') w.__firstPair = performance.now();
+    if (window.__firstPair === undefined && (document.querySelector('.pair')?.getAttribute('data-pair-id') ?? '') !== '') window.__firstPair = performance.now();
   };
   new MutationObserver(check).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-pair-id'] });
-}
+`;
 
 interface ColdStart {
   /** Navigation start (performance.timeOrigin) to the first pair on screen, ms. */
   ms: number;
   /** The longest main-thread task before it, ms (0 when none passed 50 ms). */
   longestTask: number;
-  /** The backend badge's text, for the thread count. */
-  badge: string;
+  /** The chosen backend's line in the worker's ready reply ("WASM: chosen ...; SIMD on, 2 threads"). */
+  reason: string;
 }
 
-async function coldStartOnce(browser: Browser, origin: string, backend: BackendName): Promise<ColdStart> {
+async function coldStartOnce(browser: Browser, origin: string, backend: BackendName, threads: number | undefined): Promise<ColdStart> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } }); // fresh: no cache, no storage
   try {
-    await context.addInitScript(coldStartProbe);
+    await context.addInitScript({ content: COLD_START_PROBE });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${origin}/index.html?backend=${backend}`);
-    await page.waitForFunction(() => (window as unknown as { __firstPair?: number }).__firstPair !== undefined, undefined, { timeout: COLD_START_TIMEOUT_MS, polling: 50 });
-    if (errors.length > 0) throw new Error(`cold_start ${backend}: the page failed: ${errors.join('; ')}`);
-    const { first, tasks } = await page.evaluate(() => {
-      const w = window as unknown as { __longTasks: { start: number; duration: number }[]; __firstPair: number };
-      return { first: w.__firstPair, tasks: w.__longTasks };
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
     });
+    await page.goto(`${origin}/index.html?backend=${backend}${threads === undefined ? '' : `&threads=${threads}`}`);
+    try {
+      await page.waitForFunction('window.__firstPair !== undefined', undefined, { timeout: COLD_START_TIMEOUT_MS, polling: 50 });
+    } catch (e) {
+      const status = await page.locator('[role="status"]').first().textContent().catch(() => null);
+      throw new Error(`cold_start ${backend}: no pair on screen (status: ${JSON.stringify(status)}; errors: ${errors.join('; ') || 'none'})`, { cause: e });
+    }
+    if (errors.length > 0) throw new Error(`cold_start ${backend}: the page failed: ${errors.join('; ')}`);
+    const { first, tasks } = await page.evaluate<{ first: number; tasks: { start: number; duration: number }[] }>('({ first: window.__firstPair, tasks: window.__longTasks })');
     const before = tasks.filter((t) => t.start < first);
-    const badge = ((await page.getByLabel('Backend', { exact: true }).textContent()) ?? '').trim();
-    return { ms: first, longestTask: Math.max(0, ...before.map((t) => t.duration)), badge };
+    // The page's worker keeps its last message of each type (src/worker/main.ts: lastPosted).
+    const worker = page.workers().find((w) => w.url().includes('/assets/'));
+    const reason = worker ? await worker.evaluate<string>(`self.lastPosted?.ready?.reasons?.[${JSON.stringify(backend)}] ?? ''`) : '';
+    console.error(`[bench] cold_start ${backend}: ${Math.round(first)} ms; ${reason}`);
+    return { ms: first, longestTask: Math.max(0, ...before.map((t) => t.duration)), reason };
   } finally {
     await context.close();
   }
 }
 
-/** The thread count the page's backend badge names ("... 2 threads"), else 1. */
-function badgeThreads(badge: string): number {
-  const m = /(\d+)\s+threads?/i.exec(badge);
+/** The thread count the backend's line names ("SIMD on, 2 threads"), else 1. */
+function reasonThreads(reason: string): number {
+  const m = /(\d+)\s+threads?\b/i.exec(reason);
   return m ? Number(m[1]) : 1;
 }
 
 async function coldStart(browser: Browser, origin: string, backend: BackendName, options: BenchOptions, bundleKb: number): Promise<BenchLine & Record<string, unknown>> {
   const runs = options.runs ?? 5;
-  for (let i = 0; i < (options.warmup ?? COLD_START_WARMUP); i++) await coldStartOnce(browser, origin, backend);
+  for (let i = 0; i < (options.warmup ?? COLD_START_WARMUP); i++) await coldStartOnce(browser, origin, backend, options.threads);
   const all: ColdStart[] = [];
-  for (let i = 0; i < runs; i++) all.push(await coldStartOnce(browser, origin, backend));
+  for (let i = 0; i < runs; i++) all.push(await coldStartOnce(browser, origin, backend, options.threads));
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
     where: 'chromium',
@@ -260,7 +280,7 @@ async function coldStart(browser: Browser, origin: string, backend: BackendName,
     what: 'cold_start',
     ms: round(median(all.map((c) => c.ms))),
     runs,
-    threads: badgeThreads(all[0].badge),
+    threads: reasonThreads(all[0].reason),
     longest_task_ms: round(median(all.map((c) => c.longestTask))),
     longest_task_max_ms: round(Math.max(...all.map((c) => c.longestTask))),
     main_bundle_gzip_kb: bundleKb,
