@@ -7,7 +7,7 @@ import { BACKEND_NAMES } from '../lib/config/run';
 import { Tokenizer } from '../lib/data/tokenizer';
 import { loadGpt, WEIGHTS_FILE } from '../lib/model/io';
 import { disposeParams } from '../lib/model/params';
-import { errorText, start } from '../worker/backend';
+import { errorText, start, type WebGpuProbe } from '../worker/backend';
 import type { BenchReport, BenchRequest } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -21,11 +21,24 @@ async function fetchOk(url: string): Promise<Response> {
   return r;
 }
 
+/**
+ * The adapter's name for start()'s description of WebGPU (backend.ts keeps its own probe to
+ * itself); here the software adapter is what Chromium gives without a GPU: a functional figure.
+ */
+async function webGpuProbe(): Promise<WebGpuProbe | null> {
+  const adapter = await navigator.gpu?.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+  if (!adapter) return null;
+  const info = adapter.info;
+  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
+  return { kind: info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp/i.test(name) ? 'software' : 'hardware', adapter: name };
+}
+
 async function bench(request: BenchRequest): Promise<void> {
   const names = parseBenchNames(request.only);
   if (!BACKEND_NAMES.includes(request.backend)) throw new Error(`unknown backend "${request.backend}"; known: ${BACKEND_NAMES.join(', ')}`);
   // The page's own start of a backend (no fallback: a backend that cannot start is an error here).
-  const started = await start(request.backend, request.threads === null ? {} : { threads: request.threads });
+  const probe = request.backend === 'webgpu' ? await webGpuProbe() : null;
+  const started = await start(request.backend, request.threads === null ? {} : { threads: request.threads }, probe);
   const threads = started.threads ?? 1; // the GPU and CPU backends: one JS thread drives them
   post({ type: 'backend', backend: started.backend, reason: started.detail, threads });
   const [manifest, weights, vocab] = await Promise.all([
