@@ -62,7 +62,7 @@ const STRIP_INTERVAL_MS = 2000;
 export const PLANE_INTERVAL_MS = 5000;
 /** A slice of background refit: short enough that a click waits for at most this much. */
 const REFIT_SLICE_MS = 250;
-/** Labels learned together (one prediction, renormalisation and report): each takes its own slice of RewardSettings.incrementalSteps steps (~0.1 s each on WASM). */
+/** Labels learned together (one prediction and report): each takes its own slice of RewardSettings.incrementalSteps steps (~0.1 s each on WASM). */
 const MAX_LABELS_PER_JOB = 4;
 /** Offline steps, refit slices and the plane wait this long after a person's last answer: one of their slices (up to ~0.7 s on WASM) would outlast the pairs buffered for a burst of clicks. */
 export const LABELLING_QUIET_MS = 1500;

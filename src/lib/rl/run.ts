@@ -175,8 +175,9 @@ export function brokenAt(prompt: string, completion: string): number | null {
 }
 
 /** P(A > B) and "agreed" of one labelled pair from normalised scores. */
-function judge(label: Label, scoreA: number, scoreB: number, std: number): { p: number; agreed: boolean | null } {
-  const d = (scoreA - scoreB) * std; // back to raw units: the Bradley-Terry logit
+/** The RM's verdict on a label from raw scores: the Bradley-Terry probability of A over B. */
+function judge(label: Label, scoreA: number, scoreB: number): { p: number; agreed: boolean | null } {
+  const d = scoreA - scoreB; // raw units: the Bradley-Terry logit
   const p = sigmoid(d);
   if (label.choice === 'skip') return { p, agreed: null };
   const [pair] = comparisonPairs([label]);
@@ -198,6 +199,8 @@ export class Run {
   private enabledMethods: MethodName[] = [];
   private ensemble: { round: number; model: LinearBtEnsemble } | null = null;
   private normSet: { prompts: string[]; completions: string[] } | null = null;
+  /** The RM has learned since its scores were last normalised: score() renormalises first. */
+  private normStale = false;
   private readonly baseCache = new Map<string, string[]>();
   private refits = 0;
   private labelsSinceRefit = 0;
@@ -358,15 +361,31 @@ export class Run {
   private async renormalise(rm = this.rm): Promise<void> {
     const set = await this.normalisationSet();
     await rm.setNormalisation(set.prompts, set.completions);
+    if (rm === this.rm) this.normStale = false;
   }
 
-  /** Normalised scores of the current reward model (methods score with this; a refit swaps the model under it). */
-  readonly score = async (prompts: string[], completions: string[]): Promise<number[]> => (await this.rm.score(prompts, completions)).scores;
+  /**
+   * Normalised scores of the current reward model (methods score with this; a refit swaps the model
+   * under it). Normalisation is lazy: a click's update marks it stale and the next normalised score
+   * renormalises (256 base samples through the RM, twice the cost of the update itself), so the
+   * values every reader sees are those an eager renormalisation after each update would give.
+   */
+  readonly score = async (prompts: string[], completions: string[]): Promise<number[]> => {
+    if (this.normStale) await this.renormalise();
+    return (await this.rm.score(prompts, completions)).scores;
+  };
 
+  /** Ensemble-mean scores in the RM's raw units (Bradley-Terry logits; no normalisation needed). */
+  private async rawScore(prompts: readonly string[], completions: readonly string[]): Promise<number[]> {
+    const members = await this.rm.rawScores(prompts, completions);
+    return prompts.map((_, i) => mean(members.map((m) => m[i])));
+  }
+
+  /** Raw scores of each label's A and B. */
   private async scorePairs(labels: readonly Label[]): Promise<{ a: number[]; b: number[] }> {
     if (labels.length === 0) return { a: [], b: [] };
     const prompts = labels.map((l) => l.prompt);
-    const scores = await this.score([...prompts, ...prompts], [...labels.map((l) => l.completionA), ...labels.map((l) => l.completionB)]);
+    const scores = await this.rawScore([...prompts, ...prompts], [...labels.map((l) => l.completionA), ...labels.map((l) => l.completionB)]);
     return { a: scores.slice(0, labels.length), b: scores.slice(labels.length) };
   }
 
@@ -413,7 +432,6 @@ export class Run {
   private async *learnSlices(fresh: readonly Label[]): AsyncGenerator<void, Verdict[]> {
     // 1. the prediction on the unseen pairs, then the labels join the log
     const before = await this.scorePairs(fresh);
-    const stdBefore = this.rm.normalisation.std;
     this.labelLog.push(...fresh);
     this.labelVersion += 1;
     this.labelsSinceRefit += fresh.filter((l) => l.choice !== 'skip').length;
@@ -426,26 +444,25 @@ export class Run {
       await this.rm.update(all, pairs);
       yield;
     }
-    // 3. the normalisation samples (drawn once, on the first label), then the new mean and std
+    // 3. the normalisation samples (drawn once, on the first label); the new mean and std are
+    // computed when a normalised score is next read (score())
     if (!this.normSet) {
       await this.normalisationSet();
       yield;
     }
-    await this.renormalise();
-    yield;
-    // 4. the verdicts
+    this.normStale = true;
+    // 4. the verdicts, in raw units
     const after = await this.scorePairs(fresh);
-    const { mean: m, std } = this.rm.normalisation;
     return fresh.map((label, i): Verdict => {
-      const was = judge(label, before.a[i], before.b[i], stdBefore);
-      const now = judge(label, after.a[i], after.b[i], std);
+      const was = judge(label, before.a[i], before.b[i]);
+      const now = judge(label, after.a[i], after.b[i]);
       return {
         labelId: label.id,
         choice: label.choice,
         pBefore: was.p,
         pAfter: now.p,
-        scoreA: after.a[i] * std + m,
-        scoreB: after.b[i] * std + m,
+        scoreA: after.a[i],
+        scoreB: after.b[i],
         agreedBefore: was.agreed,
         agreedAfter: now.agreed,
       };
@@ -464,7 +481,7 @@ export class Run {
         this.labelLog[i] = changed;
         // Learn the new answer at once; a refit then forgets the old one.
         await this.learnLabels([changed]);
-        await this.renormalise();
+        this.normStale = true;
         return { refit: true };
       }
       case 'remove': {
@@ -508,14 +525,13 @@ export class Run {
     let accuracy = NaN;
     if (pairs.length > 0) {
       const prompts = pairs.map((p) => p.prompt);
-      const scores = await this.score([...prompts, ...prompts], [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)]);
-      const std = this.rm.normalisation.std;
+      const scores = await this.rawScore([...prompts, ...prompts], [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)]);
       const n = pairs.length;
       let nll = 0;
       let right = 0;
       let total = 0;
       pairs.forEach((p, i) => {
-        const d = (scores[i] - scores[n + i]) * std; // raw units: the Bradley-Terry logit
+        const d = scores[i] - scores[n + i]; // raw units: the Bradley-Terry logit
         nll -= p.weight * logSigmoid(d);
         right += p.weight * (pairAgrees(p.weight, d) ? 1 : 0);
         total += p.weight;
@@ -539,7 +555,7 @@ export class Run {
     const pairs = comparisonPairs(this.labelLog);
     if (pairs.length === 0) throw new Error('the reward model has no comparison to learn from: give a label (A, B or tie) first');
     await this.rm.step(pairs);
-    await this.renormalise();
+    this.normStale = true;
     return this.rewardFit();
   }
 
@@ -563,6 +579,7 @@ export class Run {
     await this.renormalise(shadow);
     this.rm.dispose();
     this.rm = shadow;
+    this.normStale = false;
   }
 
   /** A whole refit at once (the experiment; the worker runs the same job in slices). */
