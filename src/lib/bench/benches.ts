@@ -175,10 +175,10 @@ export const BENCHES = {
     },
   },
   // What one click costs the worker (controller.ts learn()): Run.learn of the new label (its
-  // prediction, DEFAULT_REWARD.incrementalSteps steps of 8 pairs, scores normalised again on 256
-  // base samples, the verdict) and the fit report over all labels (Run.rewardFit).
+  // prediction, DEFAULT_REWARD.incrementalSteps steps of 8 pairs, the verdict; the renormalisation
+  // on 256 base samples is lazy, paid by the next method step) and the fit report (Run.rewardFit).
   rm_update: {
-    what: 'one click: Run.learn([label]) (2 incremental steps of 8 pairs, renormalisation on 256 base samples) + Run.rewardFit()',
+    what: 'one click: Run.learn([label]) (its prediction, 2 incremental steps of 8 pairs, the verdict; renormalisation waits for the next normalised score) + Run.rewardFit()',
     prepare: async (ctx) => {
       const run = await runWithLearnedLabels(ctx);
       const pool = await simulatedLabels(run, CLICK_POOL, 'click');
