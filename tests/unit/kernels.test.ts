@@ -118,6 +118,55 @@ describe('sharing Identity and Cast on wasm', () => {
   });
 });
 
+describe('in-place Slice and Unpack on wasm', () => {
+  const CASES: { shape: number[]; begin: number[]; size: number[] }[] = [
+    { shape: [7], begin: [2], size: [4] },
+    { shape: [5, 6], begin: [1, 0], size: [3, -1] }, // contiguous rows
+    { shape: [5, 6], begin: [1, 2], size: [3, 3] }, // strided
+    { shape: [3, 4, 5], begin: [0, 1, 2], size: [-1, 2, 3] },
+    { shape: [2, 3, 4, 5, 2], begin: [1, 0, 1, 2, 0], size: [1, 3, 2, 2, 2] },
+    { shape: [4, 3], begin: [1, 0], size: [0, 3] }, // empty
+  ];
+
+  async function sliced(backend: string, dtype: 'float32' | 'int32') {
+    await tf.setBackend(backend);
+    return Promise.all(
+      CASES.map(async ({ shape, begin, size }) => {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const t = tf.tidy(() => tf.slice(tf.tensor(Array.from({ length: n }, (_, i) => i * 3 - 7), shape, dtype), begin, size));
+        const out = { shape: t.shape, values: Array.from(await t.data()) };
+        t.dispose();
+        return out;
+      }),
+    );
+  }
+
+  it.each(['float32', 'int32'] as const)('%s slices of every rank, contiguous, strided and empty, equal the CPU backend\'s', async (dtype) => {
+    const expected = await sliced('cpu', dtype);
+    installFastKernels('wasm');
+    expect(await sliced('wasm', dtype)).toEqual(expected);
+  });
+
+  it('unstack along any axis equals the CPU backend\'s, and frees nothing it should keep', async () => {
+    const values = Array.from({ length: 3 * 4 * 5 }, (_, i) => i / 7);
+    const parts = async (backend: string) => {
+      await tf.setBackend(backend);
+      const out: number[][] = [];
+      for (const axis of [0, 1, 2, -1]) {
+        const ts = tf.tidy(() => tf.unstack(tf.tensor(values, [3, 4, 5]), axis));
+        for (const t of ts) out.push([...t.shape, ...(await t.data())]);
+        tf.dispose(ts);
+      }
+      return out;
+    };
+    const expected = await parts('cpu');
+    installFastKernels('wasm');
+    const before = tf.memory().numTensors;
+    expect(await parts('wasm')).toEqual(expected);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('fused AdamW kernel', () => {
   const shape = [33, 17];
   const [p, g, m] = [values(shape), values(shape), values(shape)];

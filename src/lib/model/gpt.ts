@@ -106,9 +106,9 @@ function block(
   const [B, Tq] = x.shape;
 
   const qkv = linear(layerNorm(x, p('ln_1.weight'), p('ln_1.bias')), p('attn.c_attn.weight'), p('attn.c_attn.bias')); // (B, Tq, 3d)
-  // Split into q, k, v by a 3-D transpose and a split along the leading axis, whose slices are
-  // contiguous: tf.split on the last axis is a strided copy on WASM (3 ms here, and its gradient's
-  // concat as much), and WASM has fast transposes up to 4-D only.
+  // Split into q, k, v by a 3-D transpose and an unstack along the leading axis, whose slices are
+  // contiguous copies (kernels.ts reads them in place on WASM): tf.split on the last axis cost
+  // 3 ms here and its gradient's concat as much. WASM has fast transposes up to 4-D only.
   const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, Tq, h, hs]), [0, 2, 1, 3]) as tf.Tensor4D; // (B, h, Tq, hs)
   const [q, kNew, vNew] = tf.unstack(tf.transpose(tf.reshape(qkv, [B * Tq, 3, d]), [1, 0, 2])).map(heads); // (3, B*Tq, d) -> 3 x (B, h, Tq, hs)
   const k = past ? (tf.concat([past.k, kNew], 2) as tf.Tensor4D) : kNew; // (B, h, Tk, hs)

@@ -239,6 +239,73 @@ export function hasLayerNormKernel(): boolean {
   return tf.getKernel(LAYER_NORM_KERNEL, tf.getBackend()) !== undefined;
 }
 
+/**
+ * Slice on WASM reading the input in place. tfjs-backend-wasm 4.22's Slice starts with readSync,
+ * which copies the whole input out of the heap, so each of the three q/k/v slices of attention
+ * copied all three (0.6 ms for 61,440 values where the copy itself is microseconds).
+ */
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.TypedArray;
+}
+
+function heapSlice(backend: WasmHeap, x: tf.TensorInfo, begin: number | number[], size: number | number[]): tf.TensorInfo {
+  const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.Tensor, begin, size);
+  const out = backend.makeOutput(s, x.dtype);
+  const total = s.reduce((a, n) => a * n, 1);
+  if (total === 0) return out;
+  // Views after the allocation, which may have grown (and moved) the heap.
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const strides = tf.util.computeStrides(x.shape); // one per axis but the last
+  if (tf.slice_util.isSliceContinous(x.shape, b, s)) {
+    const offset = tf.slice_util.computeFlatOffset(b, strides);
+    dst.set(src.subarray(offset, offset + total));
+    return out;
+  }
+  // Row by row along the last axis, counting through the outer indices like an odometer.
+  const rank = x.shape.length;
+  const row = s[rank - 1];
+  const index = new Array<number>(rank - 1).fill(0);
+  for (let r = 0; r < total / row; r++) {
+    let offset = b[rank - 1];
+    for (let d = 0; d < rank - 1; d++) offset += (b[d] + index[d]) * strides[d];
+    dst.set(src.subarray(offset, offset + row), r * row);
+    for (let d = rank - 2; d >= 0 && ++index[d] === s[d]; d--) index[d] = 0;
+  }
+  return out;
+}
+
+/** Slice through heapSlice; strings keep tfjs's own kernel. */
+function inPlaceSlice(plain: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as unknown as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return plain(args);
+    const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+    return heapSlice(args.backend as unknown as WasmHeap, x, begin, size);
+  };
+}
+
+/** Unpack (tf.unstack) through heapSlice: WASM's own calls its copying Slice directly. */
+function inPlaceUnpack(plain: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { value } = args.inputs as unknown as { value: tf.TensorInfo };
+    if (value.dtype === 'string') return plain(args);
+    const rank = value.shape.length;
+    let { axis } = args.attrs as unknown as { axis: number };
+    if (axis < 0) axis += rank;
+    const outShape = value.shape.filter((_, d) => d !== axis);
+    const size = value.shape.slice();
+    size[axis] = 1;
+    return Array.from({ length: value.shape[axis] }, (_, i) => {
+      const begin = new Array<number>(rank).fill(0);
+      begin[axis] = i;
+      const out = heapSlice(args.backend as unknown as WasmHeap, value, begin, size);
+      return { dataId: out.dataId, dtype: out.dtype, shape: outShape };
+    });
+  };
+}
+
 interface RefCounted {
   incRef(dataId: tf.DataId): void;
 }
@@ -267,7 +334,7 @@ const installed = new Set<string>();
 
 /**
  * Registers this module's kernels for `backend`, once per backend name: the untransposed
- * BatchMatMul and the sharing Identity and Cast over WASM's own; RlhfAdamW and the fused layer norm
+ * BatchMatMul, the sharing Identity and Cast and the in-place Slice and Unpack over WASM's own; RlhfAdamW and the fused layer norm
  * where JS can read the buffers in place (WASM, CPU).
  * Elsewhere (WebGPU, WebGL) tfjs's kernels run as they are. Call after the backend is set.
  */
@@ -285,6 +352,15 @@ export function installFastKernels(backend: string): void {
     tf.registerKernel({ ...identity, kernelFunc: sharedIdentity });
     tf.unregisterKernel(tf.Cast, backend);
     tf.registerKernel({ ...cast, kernelFunc: sharingCast(cast.kernelFunc) });
+    for (const [name, wrap] of [
+      [tf.Slice, inPlaceSlice],
+      [tf.Unpack, inPlaceUnpack],
+    ] as const) {
+      const config = tf.getKernel(name, backend);
+      if (!config) continue;
+      tf.unregisterKernel(name, backend);
+      tf.registerKernel({ ...config, kernelFunc: wrap(config.kernelFunc) });
+    }
   }
   const adamW = ADAMW_KERNELS[backend];
   if (adamW) {
