@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hasAdamWKernel, installFastKernels, type AdamWAttrs } from '../../src/lib/model/kernels';
 import { adamWKernel, adamWOps } from '../../src/lib/model/optim';
-import { layerNormFused, layerNormOps } from '../../src/lib/model/gpt';
+import { layerNormFused, layerNormOps, oneHotFloat, tableRows } from '../../src/lib/model/gpt';
 import { Rng } from '../../src/lib/math/rng';
 
 interface Case {
@@ -229,6 +229,36 @@ describe('fused layer norm', () => {
     fused.forEach((got, k) => got.forEach((v, i) => expect(Math.abs(v - ops[k][i])).toBeLessThan(2e-5 * (1 + Math.abs(ops[k][i])))));
     const before = tf.memory().numTensors;
     await run(layerNormFused);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('embedding rows by gather, with a row scatter as gradient', () => {
+  const [n, d] = [11, 6];
+  const table = values([n, d]);
+  const ids = [[3, 0, 10, 3], [7, 7, 1, 3]]; // repeats: their gradients add up
+  const w = values([2, 4, d]);
+
+  /** Rows and the gradient of sum(rows · w) with respect to the table, by `rows`. */
+  async function run(rows: (t: tf.Tensor, i: tf.Tensor2D) => tf.Tensor): Promise<Float32Array[]> {
+    const out = tf.tidy(() => {
+      const [t, i, wt] = [tf.tensor(table, [n, d]), tf.tensor2d(ids, [2, 4], 'int32'), tf.tensor(w, [2, 4, d])];
+      const [grad] = tf.grads((x: tf.Tensor) => tf.sum(tf.mul(rows(x, i), wt)))([t]);
+      return [rows(t, i), grad];
+    });
+    const data = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose(out);
+    return data;
+  }
+  const oneHotRows = (t: tf.Tensor, i: tf.Tensor2D) => tf.reshape(tf.matMul(tf.reshape(oneHotFloat(i, n), [8, n]), t as tf.Tensor2D), [2, 4, d]);
+
+  it.each(['wasm', 'cpu'])('on %s: rows and the table gradient equal the one-hot product\'s; nothing is left behind', async (backend) => {
+    await tf.setBackend(backend);
+    installFastKernels(backend);
+    const [gathered, product] = [await run(tableRows), await run(oneHotRows)];
+    gathered.forEach((got, k) => got.forEach((v, j) => expect(v).toBeCloseTo(product[k][j], 5)));
+    const before = tf.memory().numTensors;
+    await run(tableRows);
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -2,12 +2,14 @@
 // multi-head self-attention, a GELU MLP, learned positions. Sequences are left-padded with PAD:
 // PAD keys are masked out of attention and positions count real tokens only (as in prototype2's
 // gptv.py), so a padded prompt gives the same logits as the unpadded one.
-// Embeddings are one-hot matmuls, not tf.gather: gather's gradient needs UnsortedSegmentSum, which
-// the wasm backend lacks (reference/browser-facts.md).
+// Embeddings gather rows with a scatter of their own as gradient where kernels.ts has it (WASM,
+// CPU); elsewhere they are one-hot matmuls: tf.gather's own gradient needs UnsortedSegmentSum,
+// which the wasm backend lacks (reference/browser-facts.md). On WASM and CPU, layer norm, AdamW
+// and several copies run as kernels.ts's kernels too; WebGPU and WebGL run tfjs's ops.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../config/model';
 import { PAD_ID } from '../data/tokenizer';
-import { hasLayerNormKernel, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL } from './kernels';
+import { hasLayerNormKernel, hasScatterRowsKernel, LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, SCATTER_ROWS_KERNEL } from './kernels';
 import { createParams, gptParamSpecs, param, type ParamStore } from './params';
 import type { Rng } from '../math/rng';
 
@@ -86,10 +88,27 @@ export function oneHotFloat(ids: tf.Tensor, depth: number): tf.Tensor {
 
 /** Token + position embeddings. ids [B, T] int32, positions [B, T] int32 -> [B, T, d]. */
 function embed(model: Gpt, ids: tf.Tensor2D, positions: tf.Tensor2D): tf.Tensor3D {
-  const { vocabSize, contextLength } = model.config;
-  const tok = linear(oneHotFloat(ids, vocabSize), param(model.params, 'wte')); // (B, T, d)
-  const pos = linear(oneHotFloat(positions, contextLength), param(model.params, 'wpe')); // (B, T, d)
+  const tok = tableRows(param(model.params, 'wte'), ids); // (B, T, d)
+  const pos = tableRows(param(model.params, 'wpe'), positions); // (B, T, d)
   return tf.add(tok, pos) as tf.Tensor3D;
+}
+
+/**
+ * Rows of `table` [n, d] at int32 `ids` [B, T] -> [B, T, d]. Where the backend has the row scatter
+ * (WASM, CPU: kernels.ts) a gather whose gradient scatters dy back into the rows; elsewhere a
+ * one-hot product. The product costs a [B·T, n]·[n, d] multiply forward and two backward (tfjs
+ * also differentiates the one-hot input), as much as an MLP layer for the token table.
+ */
+export function tableRows(table: tf.Tensor, ids: tf.Tensor2D): tf.Tensor3D {
+  const [B, T] = ids.shape;
+  const [n, d] = table.shape;
+  if (!hasScatterRowsKernel()) return linear(oneHotFloat(ids, n), table) as tf.Tensor3D;
+  const flat = tf.reshape(ids, [B * T]);
+  const rows = tf.customGrad((w) => ({
+    value: tf.gather(w as tf.Tensor, flat),
+    gradFunc: (dy) => tf.engine().runKernel(SCATTER_ROWS_KERNEL, { dy: dy as tf.Tensor, ids: flat }, { rows: n }) as tf.Tensor,
+  }))(table);
+  return tf.reshape(rows, [B, T, d]);
 }
 
 /** One pre-LN block. x [B, Tq, d]; mask [B, 1, Tq, Tk] additive; past keys/values [B, h, Tp, hs]. */

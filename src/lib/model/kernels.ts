@@ -211,6 +211,34 @@ function buffersOf(backend: unknown, backendName: string): Buffers {
   };
 }
 
+export const SCATTER_ROWS_KERNEL = 'RlhfScatterRows';
+
+/** out[ids[n]] += dy[n] for rows of width D: the gradient of gathering rows of a [rows, D] table. */
+export function scatterRowsLoop(dy: Float32Array, ids: ArrayLike<number>, out: Float32Array): void {
+  const D = dy.length / ids.length;
+  const acc = new Float64Array(out.length);
+  for (let n = 0; n < ids.length; n++) {
+    const [o, r] = [n * D, ids[n] * D];
+    for (let i = 0; i < D; i++) acc[r + i] += dy[o + i];
+  }
+  out.set(acc);
+}
+
+function scatterRowsKernel(backendName: string): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, ids } = inputs as unknown as Record<'dy' | 'ids', tf.TensorInfo>;
+    const buf = buffersOf(backend, backendName);
+    const out = buf.make([(attrs as unknown as { rows: number }).rows, dy.shape[dy.shape.length - 1]]);
+    scatterRowsLoop(buf.view(dy), buf.view(ids) as unknown as Int32Array, buf.view(out));
+    return out;
+  };
+}
+
+/** Whether the running backend has the row scatter; elsewhere (WebGPU, WebGL) embeddings are one-hot products. */
+export function hasScatterRowsKernel(): boolean {
+  return tf.getKernel(SCATTER_ROWS_KERNEL, tf.getBackend()) !== undefined;
+}
+
 function layerNormKernel(backendName: string): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, g, b } = inputs as unknown as Record<'x' | 'g' | 'b', tf.TensorInfo>;
@@ -334,8 +362,8 @@ const installed = new Set<string>();
 
 /**
  * Registers this module's kernels for `backend`, once per backend name: the untransposed
- * BatchMatMul, the sharing Identity and Cast and the in-place Slice and Unpack over WASM's own; RlhfAdamW and the fused layer norm
- * where JS can read the buffers in place (WASM, CPU).
+ * BatchMatMul, the sharing Identity and Cast and the in-place Slice and Unpack over WASM's own;
+ * RlhfAdamW, the fused layer norm and the row scatter where JS can read the buffers in place (WASM, CPU).
  * Elsewhere (WebGPU, WebGL) tfjs's kernels run as they are. Call after the backend is set.
  */
 export function installFastKernels(backend: string): void {
@@ -367,5 +395,6 @@ export function installFastKernels(backend: string): void {
     tf.registerKernel({ kernelName: ADAMW_KERNEL, backendName: backend, kernelFunc: adamW });
     tf.registerKernel({ kernelName: LAYER_NORM_KERNEL, backendName: backend, kernelFunc: layerNormKernel(backend) });
     tf.registerKernel({ kernelName: LAYER_NORM_GRAD_KERNEL, backendName: backend, kernelFunc: layerNormGradKernel(backend) });
+    tf.registerKernel({ kernelName: SCATTER_ROWS_KERNEL, backendName: backend, kernelFunc: scatterRowsKernel(backend) });
   }
 }
