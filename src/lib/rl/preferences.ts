@@ -13,21 +13,11 @@
 // Skipped pairs ("skip") are NOT exported: they carry no preference, and TRL has no way to say so.
 // Import accepts any other extra fields and ignores them; the implicit-prompt and conversational
 // (list of messages) TRL layouts are rejected line by line as wrong types.
+import { LABEL_SOURCES, type Choice, type Label, type LabelSource } from '../config/label';
 import { hashSeed } from '../math/rng';
 import { sigmoid } from '../math/stats';
 
-export type Choice = 'A' | 'B' | 'tie' | 'skip';
-export type LabelSource = 'human' | 'simulated';
-
-export interface Label {
-  id: string;
-  prompt: string;
-  completionA: string;
-  completionB: string;
-  choice: Choice;
-  source: LabelSource;
-  time: number; // ms since epoch
-}
+export { CHOICES, LABEL_SOURCES, LabelSchema, type Choice, type Label, type LabelSource } from '../config/label';
 
 /** One exported line. Field order is the order written. */
 interface TrlRecord {
@@ -41,7 +31,6 @@ interface TrlRecord {
   time: number;
 }
 
-const LABEL_SOURCES: readonly LabelSource[] = ['human', 'simulated'];
 const POSITIONS = ['A', 'B'] as const;
 /** Source assumed for lines from elsewhere that do not say (TRL's datasets are human-labelled). */
 const DEFAULT_SOURCE: LabelSource = 'human';

@@ -2,28 +2,12 @@
 // bytes each; a class's worth of labels is far below the ~5 MB quota). A failed write (quota
 // exceeded, storage disabled) is reported and loses nothing: the labels stay in the page, and the
 // user can export them. Stored data that cannot be read is set aside under another key, not erased.
-import type { Label } from '../../lib/protocol/messages';
+import * as v from 'valibot';
+import { LabelSchema, type Label } from '../../lib/config/label';
 import { errorText } from '../errors';
 
 export const LABELS_KEY = 'rlhf-playground/labels/v1';
 const UNREADABLE_KEY = `${LABELS_KEY}/unreadable`;
-
-const CHOICES = new Set(['A', 'B', 'tie', 'skip']);
-const SOURCES = new Set(['human', 'simulated']);
-
-function isLabel(v: unknown): v is Label {
-  if (typeof v !== 'object' || v === null) return false;
-  const l = v as Record<string, unknown>;
-  return (
-    typeof l.id === 'string' &&
-    typeof l.prompt === 'string' &&
-    typeof l.completionA === 'string' &&
-    typeof l.completionB === 'string' &&
-    CHOICES.has(l.choice as string) &&
-    SOURCES.has(l.source as string) &&
-    typeof l.time === 'number'
-  );
-}
 
 function storage(): Storage | null {
   try {
@@ -47,7 +31,7 @@ export function loadLabels(): Loaded {
   try {
     const parsed: unknown = JSON.parse(raw);
     if (!Array.isArray(parsed)) throw new Error('not a list');
-    const labels = parsed.filter(isLabel);
+    const labels = parsed.filter((l): l is Label => v.is(LabelSchema, l));
     const dropped = parsed.length - labels.length;
     return { labels, problem: dropped > 0 ? `${dropped} saved label${dropped === 1 ? '' : 's'} could not be read and ${dropped === 1 ? 'was' : 'were'} left out.` : null };
   } catch (e) {
