@@ -1,10 +1,12 @@
-// Main-thread entry: reads the run config from the address, creates the page state with a factory
-// for worker clients (a restart after a crash makes a new one) and mounts the page.
+// Main-thread entry: registers the service worker (offline cache and cross-origin isolation),
+// reads the run config from the address, creates the page state with a factory for worker
+// clients (a restart after a crash makes a new one) and mounts the page.
 // This thread never imports TensorFlow.js; the worker owns it (DESIGN.md section 2).
 import { mount } from 'svelte';
 import { parseRunConfig } from './lib/config/url';
 import App from './ui/App.svelte';
 import { Lecture } from './ui/state/lecture.svelte';
+import { OfflineState } from './ui/state/offline.svelte';
 import { Playground } from './ui/state/playground.svelte';
 import { WorkerClient } from './ui/worker-client';
 import './ui/global.css';
@@ -12,11 +14,14 @@ import './ui/global.css';
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html lacks <div id="app">');
 
+const setup = parseRunConfig(location.search);
+const offline = new OfflineState();
+offline.register(setup.config.threads === 1);
+
 // The model ships beside the page, so the build works from any sub-path.
 const modelUrl = new URL('models/base/', document.baseURI).href;
-const setup = parseRunConfig(location.search);
 const playground = new Playground(() => new WorkerClient(), setup, modelUrl);
 const lecture = new Lecture(playground, location.search);
-mount(App, { target, props: { playground, lecture } });
+mount(App, { target, props: { playground, lecture, offline } });
 // A lecture link (?autopilot=1) runs the whole loop hands-free once the first pair is on screen.
 void playground.start().then(() => lecture.startHandsFree());

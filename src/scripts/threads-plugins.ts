@@ -1,22 +1,18 @@
-// Two Vite plugins that let the WASM backend run threads (issue 11, section 3).
+// The Vite plugin that lets the WASM backend run threads (issue 11, section 3).
 //
-// 1. `threadedWasmFactory`: tfjs-backend-wasm starts its pthread helper workers from a Blob made
-//    of `wasmFactoryThreadedSimd.toString()`, the source of emscripten's factory function alone
-//    (tfjs backend_wasm.ts; tfjs PR 4528). That function reads `_scriptDir`, a variable of the
-//    closure around it, which the Blob does not contain; emscripten guards the read with
-//    `typeof _scriptDir !== "undefined"`. A minifier sees that `_scriptDir` is declared in the
-//    enclosing scope, folds the guard to `e !== void 0` and mangles the name, so in the helper
-//    worker `ReferenceError: e is not defined` (Vite 8's Oxc minifier does exactly this). The
-//    plugin declares `_scriptDir` inside the factory instead, so the function's source is whole:
-//    minified or not, it refers to nothing but globals. (Its other free name, the bundler's
-//    `require` shim, is reached only under Node.) In an ES module bundle `_scriptDir` is always
-//    undefined (no `document.currentScript`), so nothing else changes.
-// 2. `coiServiceWorker`: serves `coi-serviceworker.js` (the npm package, not bundled: a service
-//    worker must be a file of its own whose path sets its scope) beside index.html, from
-//    `vite dev` and in the build, so that a host that cannot send COOP/COEP headers (GitHub
-//    Pages) still gets a cross-origin isolated page after one reload.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// `threadedWasmFactory`: tfjs-backend-wasm starts its pthread helper workers from a Blob made
+// of `wasmFactoryThreadedSimd.toString()`, the source of emscripten's factory function alone
+// (tfjs backend_wasm.ts; tfjs PR 4528). That function reads `_scriptDir`, a variable of the
+// closure around it, which the Blob does not contain; emscripten guards the read with
+// `typeof _scriptDir !== "undefined"`. A minifier sees that `_scriptDir` is declared in the
+// enclosing scope, folds the guard to `e !== void 0` and mangles the name, so in the helper
+// worker `ReferenceError: e is not defined` (Vite 8's Oxc minifier does exactly this). The
+// plugin declares `_scriptDir` inside the factory instead, so the function's source is whole:
+// minified or not, it refers to nothing but globals. (Its other free name, the bundler's
+// `require` shim, is reached only under Node.) In an ES module bundle `_scriptDir` is always
+// undefined (no `document.currentScript`), so nothing else changes.
+// Cross-origin isolation itself comes from the headers of `vite dev` and `vite preview`, or, on a
+// host without them, from the page's service worker (src/sw/service-worker.ts).
 import type { Plugin } from 'vite';
 
 const FACTORY_FILE = /@tensorflow[\\/]tfjs-backend-wasm[\\/]wasm-out[\\/]tfjs-backend-wasm-threaded-simd\.js$/;
@@ -47,28 +43,6 @@ export function threadedWasmFactory(): Plugin {
         this.error('tfjs-backend-wasm-threaded-simd.js no longer starts as src/scripts/threads-plugins.ts expects: check the threaded-wasm fix against the new version');
       }
       return { code: text.replace(CLOSURE_HEAD, SELF_CONTAINED_HEAD), map: null };
-    },
-  };
-}
-
-/** The service worker's file name: index.html loads it from the same folder. */
-export const COI_FILE = 'coi-serviceworker.js';
-
-/** Serves coi-serviceworker's script at the site root in dev and emits it into the build. */
-export function coiServiceWorker(): Plugin {
-  const source = (): string => readFileSync(createRequire(import.meta.url).resolve(`coi-serviceworker/${COI_FILE}`), 'utf8');
-  return {
-    name: 'coi-serviceworker',
-    configureServer(server) {
-      server.middlewares.use((req, res, next) => {
-        // base './' serves the page at the dev server's root.
-        if (req.url?.split('?')[0] !== `/${COI_FILE}`) return next();
-        res.setHeader('content-type', 'text/javascript; charset=utf-8');
-        res.end(source());
-      });
-    },
-    generateBundle() {
-      this.emitFile({ type: 'asset', fileName: COI_FILE, source: source() });
     },
   };
 }

@@ -5,7 +5,8 @@
 // iteration must train. By default the library's choice runs (half the logical cores; one on this
 // 2-core machine) and the page says so. Without the headers and with no service worker the badge
 // says one thread and the page says why. Without the headers but with service workers (GitHub
-// Pages), coi-serviceworker reloads the page once and it ends isolated, with no further reload.
+// Pages), the page's service worker (src/sw/service-worker.ts, which adds the headers) reloads the
+// page once and it ends isolated, with no further reload.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { DIST, ensureBuilt, ISOLATION_HEADERS, launchBrowser, openPage, serveStatic, type StaticServer } from '../support/browser';
@@ -122,7 +123,7 @@ describe('WASM threads', () => {
     }
   });
 
-  test('without the headers, coi-serviceworker reloads the page once and it ends isolated', { timeout: 120_000 }, async () => {
+  test('without the headers, the service worker reloads the page once and it ends isolated', { timeout: 120_000 }, async () => {
     const { page, errors, close } = await openPage(browser, undefined, { serviceWorkers: 'allow' });
     try {
       // The shim may reload before the first document's load event: count main-frame navigations.

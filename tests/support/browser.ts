@@ -111,8 +111,9 @@ export interface TrackedPage {
 
 /**
  * A page in a fresh context (no shared cache or storage) that records errors. Service workers are
- * off unless `serviceWorkers` is 'allow': on this headerless server the page's coi-serviceworker
- * would otherwise reload every page once to make it cross-origin isolated (threads.test.ts lets it).
+ * off unless `serviceWorkers` is 'allow': on this headerless server the page's service worker
+ * would otherwise reload every page once to make it cross-origin isolated (threads.test.ts and
+ * offline.test.ts let it).
  */
 export async function openPage(browser: Browser, viewport = DESKTOP, options: { serviceWorkers?: 'allow' | 'block' } = {}): Promise<TrackedPage> {
   const block = (options.serviceWorkers ?? 'block') === 'block';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { logSigmoid } from '../../src/lib/math/stats';
 import { bestOfNKl } from '../../src/lib/rl/best-of-n';
 import { comparisonPairs, type Label } from '../../src/lib/rl/preferences';
-import { MATHML_MODULE, mathmlPlugin, renderFormulas } from '../../src/scripts/mathml-plugin';
+import { MATHML_CSS_MODULE, MATHML_MODULE, mathmlPlugin, renderFormulas, styleAttributesToClasses } from '../../src/scripts/mathml-plugin';
 import { COLOURS } from '../../src/ui/charts/chart-setup';
 import { FORMULAS } from '../../src/ui/how-formulas';
 import { bestOfNBound, labelLoss, lastPoint, readable } from '../../src/ui/state/how-it-works';
@@ -38,11 +38,31 @@ describe('formulas as MathML', () => {
     expect(id).not.toBeNull();
     expect(resolve('other')).toBeNull();
     const code = load(id!);
-    const json = /^export default (.*);\n$/s.exec(code ?? '')?.[1];
+    const json = /^import "virtual:how-mathml-styles\.css";\nexport default (.*);\n$/s.exec(code ?? '')?.[1];
     const module = JSON.parse(json ?? 'null') as Record<string, string>;
     expect(Object.keys(module)).toEqual(['a', 'b']);
     expect(module.a).toContain('<msup>');
     expect(module.b).toContain('σ');
+    // Temml's display style is a class with its rule in the module's CSS, not a style attribute.
+    expect(module.a).not.toMatch(/\sstyle=/);
+    const css = load(resolve(MATHML_CSS_MODULE)!);
+    expect(css).toContain('.tml-style-0 { display:block math; }');
+    expect(module.a).toMatch(/^<math display="block" class="tml-display tml-style-0">/);
+  });
+
+  it('turns every style attribute into a class, one per distinct style, keeping the classes there', () => {
+    const { markup, css } = styleAttributesToClasses({
+      x: '<math class="tml-display" style="display:block math;"><mrow style="margin-left:-0.1667em;"></mrow><mrow displaystyle="false" style="math-depth:0;"></mrow><mspace width="1em"/></math>',
+      y: '<math style="display:block math;"><mi>y</mi></math>',
+    });
+    expect(markup.x).toBe('<math class="tml-display tml-style-0"><mrow class="tml-style-1"></mrow><mrow displaystyle="false" class="tml-style-2"></mrow><mspace width="1em"/></math>');
+    expect(markup.y).toBe('<math class="tml-style-0"><mi>y</mi></math>');
+    expect(css).toBe('.tml-style-0 { display:block math; }\n.tml-style-1 { margin-left:-0.1667em; }\n.tml-style-2 { math-depth:0; }\n');
+  });
+
+  it('leaves no style attribute in the shipped formulas', () => {
+    const { markup } = styleAttributesToClasses(renderFormulas(FORMULAS));
+    for (const [key, html] of Object.entries(markup)) expect(html, key).not.toMatch(/\sstyle=/);
   });
 });
 
