@@ -7,7 +7,10 @@
 // WASM runs threads (XNNPACK's pthreadpool on emscripten pthreads) where the page is cross-origin
 // isolated: the library's choice (half the logical cores) unless ?threads=N says otherwise; the
 // badge shows the count and, with one thread, why (src/scripts/threads-plugins.ts has the build
-// fix it needs).
+// fix it needs). A backend that runs but is slow here (a software WebGPU adapter or WebGL renderer,
+// plain-JavaScript CPU) also says so in one sentence, which the page shows at the top with a
+// one-click switch to WASM (issue 12: a forced SwiftShader adapter took 103 s per Step against
+// 1.9 s on WASM, under a status that said only "Ready on WebGPU").
 import * as tf from '@tensorflow/tfjs-core';
 // Vite copies the .wasm files into the build and gives their (hashed) URLs; without
 // setWasmPaths the fetch 404s and setBackend('wasm') quietly resolves false.
@@ -15,11 +18,13 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { installFastKernels } from '../lib/model/kernels';
-import { BACKEND_LABELS, BACKEND_NAMES, type BackendName } from '../lib/protocol/messages';
+import { BACKEND_LABELS, BACKEND_NAMES, type BackendName, type SlowBackend } from '../lib/protocol/messages';
 
 export interface BackendChoice {
   backend: BackendName;
   reasons: Record<BackendName, string>;
+  /** Why the chosen backend is slow here, and a faster one to try; null when it is not slow. */
+  slow: SlowBackend | null;
 }
 
 /** How to start a backend. */
@@ -39,6 +44,8 @@ export interface StartedBackend {
   detail: string;
   /** WASM threads in use (1 without threads); null on the other backends. */
   threads: number | null;
+  /** Why this backend is slow on this device (a sentence), or null. */
+  slow: string | null;
 }
 
 /** What navigator.gpu offers: no adapter at all, a software one, or a real GPU. */
@@ -46,8 +53,22 @@ export type WebGpuProbe =
   | { kind: 'none'; why: string }
   | { kind: 'software' | 'hardware'; adapter: string };
 
-// Adapters that run on the CPU even when the browser does not flag them as fallback adapters.
-const SOFTWARE_ARCHITECTURES = /swiftshader|llvmpipe|lavapipe|warp/i;
+// Adapters and WebGL renderers that run on the CPU even when the browser does not flag them as
+// fallback adapters (Chromium's SwiftShader, Mesa's llvmpipe and lavapipe, Windows' WARP).
+const SOFTWARE_ARCHITECTURES = /swiftshader|llvmpipe|lavapipe|warp|software/i;
+
+// Measured here (reference/browser-facts.md, tiny GPT, ms per Adam step): WASM 181, software
+// WebGPU 5609 (31 times), software WebGL 880 and CPU 901 (5 times).
+const SOFTWARE_WEBGPU_SLOWDOWN = 30;
+const CPU_SLOWDOWN = 5;
+
+/** The WebGL renderer's name ("ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device ...))"), or ''. */
+function webglRenderer(): string {
+  const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+  if (!gl) return '';
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+}
 
 /** Describes navigator.gpu's adapter without starting a device. */
 async function probeWebGpu(): Promise<WebGpuProbe> {
@@ -153,16 +174,33 @@ async function wasmDetail(options: BackendOptions): Promise<{ detail: string; th
   return { detail: `${simdText}, 1 thread: ${await oneThreadWhy(options, simd)}`, threads };
 }
 
-/** A short description of the running backend, read after setBackend succeeded. */
-function detail(name: Exclude<BackendName, 'wasm'>, probe: WebGpuProbe | null): string {
+/** A short description of the running backend and why it is slow here, read after setBackend succeeded. */
+function describeBackend(name: Exclude<BackendName, 'wasm'>, probe: WebGpuProbe | null): { detail: string; slow: string | null } {
   switch (name) {
     case 'webgpu':
-      if (probe?.kind === 'software') return `software adapter (${probe.adapter}): slow, for testing`;
-      return probe && probe.kind !== 'none' ? `GPU adapter (${probe.adapter})` : 'GPU adapter';
-    case 'webgl':
-      return `WebGL ${tf.env().getNumber('WEBGL_VERSION')}`;
+      if (probe?.kind === 'software') {
+        return {
+          detail: `software adapter (${probe.adapter}): slow, for testing`,
+          slow: `WebGPU runs on a software adapter here (${probe.adapter}): no GPU does the work, the CPU imitates one, so training takes about ${SOFTWARE_WEBGPU_SLOWDOWN} times as long as on WASM`,
+        };
+      }
+      return { detail: probe && probe.kind !== 'none' ? `GPU adapter (${probe.adapter})` : 'GPU adapter', slow: null };
+    case 'webgl': {
+      const renderer = webglRenderer();
+      const version = `WebGL ${tf.env().getNumber('WEBGL_VERSION')}`;
+      if (SOFTWARE_ARCHITECTURES.test(renderer)) {
+        return {
+          detail: `${version}, software renderer (${renderer})`,
+          slow: `WebGL runs on a software renderer here (${renderer}): no GPU does the work, so training takes about ${CPU_SLOWDOWN} times as long as on WASM`,
+        };
+      }
+      return { detail: renderer ? `${version} (${renderer})` : version, slow: null };
+    }
     case 'cpu':
-      return 'plain JavaScript, the slowest';
+      return {
+        detail: 'plain JavaScript, the slowest',
+        slow: `The CPU backend runs the model in plain JavaScript, so training takes about ${CPU_SLOWDOWN} times as long as on WASM`,
+      };
   }
 }
 
@@ -183,8 +221,8 @@ export async function start(name: BackendName, options: BackendOptions = {}, pro
   const value = (await t.data())[0];
   t.dispose();
   if (value !== SMOKE_EXPECTED) throw new Error(`a test sum gave ${value}, expected ${SMOKE_EXPECTED}`);
-  if (name === 'wasm') return { backend: name, ...(await wasmDetail(options)) };
-  return { backend: name, detail: detail(name, probe), threads: null };
+  if (name === 'wasm') return { backend: name, ...(await wasmDetail(options)), slow: null };
+  return { backend: name, ...describeBackend(name, probe), threads: null };
 }
 
 export function errorText(e: unknown): string {
@@ -201,6 +239,7 @@ export async function chooseBackend(requested?: BackendName, options: BackendOpt
   // Backends passed over say which one ran instead ("; using WASM"), once that is known.
   const passedOver: Partial<Record<BackendName, (using: string) => string>> = {};
   let chosen: BackendName | null = null;
+  let slow: string | null = null;
   for (const name of order) {
     const label = BACKEND_LABELS[name];
     if (chosen) {
@@ -222,6 +261,7 @@ export async function chooseBackend(requested?: BackendName, options: BackendOpt
     try {
       const started = await start(name, options, probe);
       chosen = name;
+      slow = started.slow;
       reasons[name] = `${label}: chosen${asked ? ` (asked for with ?backend=${name})` : ''}; ${started.detail}`;
     } catch (e) {
       const why = errorText(e);
@@ -234,5 +274,7 @@ export async function chooseBackend(requested?: BackendName, options: BackendOpt
   }
   const all = reasons as Record<BackendName, string>;
   if (!chosen) throw new Error(`no TensorFlow.js backend could start. ${BACKEND_NAMES.map((b) => all[b]).join('. ')}`);
-  return { backend: chosen, reasons: all };
+  // WASM is worth a switch unless it was tried here and could not start.
+  const faster: BackendName | null = chosen !== 'wasm' && !passedOver.wasm ? 'wasm' : null;
+  return { backend: chosen, reasons: all, slow: slow === null ? null : { why: slow, faster } };
 }

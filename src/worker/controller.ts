@@ -44,6 +44,7 @@ import {
   type PresetInfo,
   type RewardMetrics,
   type SampleRequest,
+  type SlowBackend,
   type ToWorker,
 } from '../lib/protocol/messages';
 import { errorText } from './backend';
@@ -118,6 +119,7 @@ export type RunLike = Pick<
 export interface SessionLike {
   readonly backend: BackendName;
   readonly reasons: Record<BackendName, string>;
+  readonly slow: SlowBackend | null;
   readonly modelInfo: ModelInfo;
   readonly problems: string[];
   readonly run: RunLike;
@@ -627,6 +629,7 @@ export class Controller {
         requestId: request.requestId,
         backend: session.backend,
         reasons: session.reasons,
+        slow: session.slow,
         modelInfo: session.modelInfo,
         methods: session.methodInfo(),
         enabled: [...session.run.enabled],

@@ -13,7 +13,7 @@ import { countParams, disposeParams } from '../lib/model/params';
 import { describeMethod, isMethodName, METHOD_NAMES, METHODS, type MethodName } from '../lib/rl/methods/registry';
 import { fieldUrlKey } from '../lib/rl/methods/types';
 import { defaultMethodConfigs, Run, runSettings, type MethodConfigs } from '../lib/rl/run';
-import type { InitRequest, MethodInfo, MethodRequest, ModelInfo } from '../lib/protocol/messages';
+import type { InitRequest, MethodInfo, MethodRequest, ModelInfo, SlowBackend } from '../lib/protocol/messages';
 import { chooseBackend, errorText } from './backend';
 
 export const MODEL_FILE = 'model.json';
@@ -74,6 +74,8 @@ export class Session {
   private constructor(
     readonly backend: BackendName,
     readonly reasons: Record<BackendName, string>,
+    /** Why the chosen backend is slow here, or null. */
+    readonly slow: SlowBackend | null,
     readonly modelInfo: ModelInfo,
     readonly run: Run,
     /** Method settings the request carried that were refused. */
@@ -121,7 +123,7 @@ export class Session {
     try {
       const run = new Run(model, tokenizer, rng, runSettings(init.reward ?? DEFAULT_REWARD_SETTINGS, init.pairs ?? DEFAULT_PAIRS, methods.configs));
       run.setEnabled(methods.enabled);
-      return new Session(choice.backend, choice.reasons, modelInfo, run, methods.problems);
+      return new Session(choice.backend, choice.reasons, choice.slow, modelInfo, run, methods.problems);
     } catch (e) {
       disposeParams(model.params);
       throw e instanceof Error && !(e instanceof ModelLoadError) ? new ModelLoadError(e.message) : e;

@@ -232,6 +232,7 @@ function setup() {
   const session: SessionLike = {
     backend: 'cpu',
     reasons: { webgpu: '-', wasm: '-', webgl: '-', cpu: 'chosen' },
+    slow: null,
     modelInfo: { parameters: 1, vocabSize: 2, config: {} as SessionLike['modelInfo']['config'], validationLoss: null },
     problems: [],
     run,

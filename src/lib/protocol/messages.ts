@@ -45,7 +45,7 @@ export type { GroupAccuracy, PairOrigin, RoundSummary } from '../rl/rounds';
 export type { PlaneAxis, PlanePoint } from '../rl/plane';
 
 /** Bumped whenever a message changes shape; the worker refuses an `init` from another version. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** How each backend is called on the page. */
 export const BACKEND_LABELS: Record<BackendName, string> = {
@@ -317,12 +317,22 @@ export type ToWorker =
 
 // ---- worker -> UI thread: replies (carry the request's id) ----
 
+/** Why the backend that runs is slow on this device: the page warns at the top. */
+export interface SlowBackend {
+  /** A sentence: what runs where, and how much slower than WASM it is. */
+  why: string;
+  /** A faster backend that is worth a try (WASM, unless it failed here), or null. */
+  faster: BackendName | null;
+}
+
 export interface ReadyReply {
   type: 'ready';
   requestId: number;
   backend: BackendName;
   /** For every backend, why it was or was not chosen. */
   reasons: Record<BackendName, string>;
+  /** Set when the running backend is slow here (a software WebGPU adapter, say); null otherwise. */
+  slow: SlowBackend | null;
   modelInfo: ModelInfo;
   /** Every method of the registry with the settings the run starts with. */
   methods: MethodInfo[];

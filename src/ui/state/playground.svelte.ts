@@ -9,6 +9,7 @@ import {
   type BackendName,
   type ModelInfo,
   type PresetInfo,
+  type SlowBackend,
   type WorkerEvent,
 } from '../../lib/protocol/messages';
 import { errorText } from '../errors';
@@ -50,6 +51,8 @@ export class Playground implements AppLink {
   phase = $state<Phase>('loading');
   backend = $state<BackendName | null>(null);
   reasons = $state.raw<Record<BackendName, string> | null>(null);
+  /** Why the running backend is slow here (the page warns at the top), or null. */
+  slow = $state.raw<SlowBackend | null>(null);
   modelInfo = $state.raw<ModelInfo | null>(null);
   presets = $state.raw<PresetInfo[]>([]);
   samples = $state.raw<Sample[]>([]);
@@ -156,6 +159,7 @@ export class Playground implements AppLink {
       if (client !== this.client) return;
       this.backend = ready.backend;
       this.reasons = ready.reasons;
+      this.slow = ready.slow;
       this.modelInfo = ready.modelInfo;
       this.presets = ready.presets;
       this.training.load(ready.methods, ready.enabled);
