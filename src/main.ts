@@ -22,6 +22,8 @@ offline.register(setup.config.threads === 1);
 const modelUrl = new URL('models/base/', document.baseURI).href;
 const playground = new Playground(() => new WorkerClient(), setup, modelUrl);
 const lecture = new Lecture(playground, location.search);
-mount(App, { target, props: { playground, lecture, offline } });
+// The worker starts first: its script, TensorFlow.js and the model load while this thread mounts
+// the page (started after the mount, the worker's first request waited for it, issue 11).
 // A lecture link (?autopilot=1) runs the whole loop hands-free once the first pair is on screen.
 void playground.start().then(() => lecture.startHandsFree());
+mount(App, { target, props: { playground, lecture, offline } });
