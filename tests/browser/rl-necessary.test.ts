@@ -109,6 +109,8 @@ describe('is RL necessary?', () => {
           }
         })();
       }, 15_000);
+      // The plane, like every chart, draws only near the viewport.
+      await r.locator('figure[data-chart="reward-kl-plane"]').scrollIntoViewIfNeeded();
       const handle = await page.waitForFunction(
         () => {
           const figure = document.querySelector('figure[data-chart="reward-kl-plane"]');
