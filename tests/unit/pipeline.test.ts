@@ -9,7 +9,7 @@ import { METHODS, METHOD_NAMES } from '../../src/lib/rl/methods/registry';
 import type { Label } from '../../src/lib/rl/preferences';
 import type { Run } from '../../src/lib/rl/run';
 import type { RewardMetrics, WorkerEvent } from '../../src/lib/protocol/messages';
-import { flowOf, hasPolicyKeys, POLICY_KEYS } from '../../src/ui/state/pipeline';
+import { boxNumber, flowOf, groupDigits, hasPolicyKeys, plural, POLICY_KEYS } from '../../src/ui/state/pipeline';
 import { smallRun, smallSettings, tok } from '../support/run';
 import { smallWordGpt } from '../support/tiny';
 
@@ -64,6 +64,13 @@ describe('Run.rewardStep', () => {
 });
 
 describe('pipeline boxes and arrows', () => {
+  it('writes whole numbers with commas between thousands, as en-US does', () => {
+    for (const n of [0, 7, 999, 1000, 12_345, 2_370_432, 1_000_000_000, -4567]) expect(groupDigits(n)).toBe(n.toLocaleString('en-US'));
+    expect(plural(1, 'label')).toBe('1 label');
+    expect(plural(12_345, 'label')).toBe('12,345 labels');
+    expect(boxNumber(2_370_432.4)).toBe('2,370,432');
+  });
+
   it("reads each RL method's RM score, KL and beta from columns its own charts draw", () => {
     const shown = METHOD_NAMES.filter(hasPolicyKeys);
     expect(shown).toEqual(METHOD_NAMES.filter((m) => METHODS[m].kind === 'online'));

@@ -5,6 +5,7 @@
 import { parseView, TOUR_STEPS, viewSearch, type ViewPanel, type ViewSettings } from '../../lib/config/view';
 import type { GoldResult } from '../../lib/protocol/messages';
 import type { Playground } from './playground.svelte';
+import { groupDigits } from './pipeline';
 
 /** One stop of the tour: the region it shows, and what it says there with the numbers of now. */
 export interface TourStep {
@@ -45,7 +46,7 @@ export function tourSteps(p: Playground): TourStep[] {
       title: 'The base model p(y | x)',
       region: 'Base model',
       text: info
-        ? `A word-level GPT of ${info.parameters.toLocaleString('en')} parameters over ${info.vocabSize} words, pretrained offline${info.validationLoss !== null ? ` to ${fixed(info.validationLoss)} nats per word on held-out reviews` : ''}. Everything below starts from it, and the KL term keeps the policy near it.`
+        ? `A word-level GPT of ${groupDigits(info.parameters)} parameters over ${info.vocabSize} words, pretrained offline${info.validationLoss !== null ? ` to ${fixed(info.validationLoss)} nats per word on held-out reviews` : ''}. Everything below starts from it, and the KL term keeps the policy near it.`
         : 'The base model is loading: a small word-level GPT, pretrained offline, that ships with the page.',
     },
     {

@@ -58,7 +58,7 @@ export function boxNumber(x: number): string {
   if (!Number.isFinite(x)) return '–';
   if (x === 0) return '0';
   const a = Math.abs(x);
-  if (a >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (a >= 1000) return groupDigits(Math.round(x));
   if (a < 1e-3) return x.toExponential(1);
   return String(Number(x.toPrecision(3)));
 }
@@ -68,7 +68,16 @@ export function boxPercent(x: number): string {
   return Number.isFinite(x) ? `${Math.round(x * 100)} %` : '–';
 }
 
+/**
+ * A whole number with commas between thousands ("2,370,432"), as en-US writes it. Not
+ * toLocaleString: its first call loads ICU's number formats, a 50 ms task on the first screen
+ * (issue 11).
+ */
+export function groupDigits(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 /** "1 label", "3 labels". */
 export function plural(n: number, word: string, words = `${word}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? word : words}`;
+  return `${groupDigits(n)} ${n === 1 ? word : words}`;
 }
