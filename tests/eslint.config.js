@@ -33,6 +33,12 @@ export default tseslint.config(
           ],
         },
       ],
+      // No text is ever parsed as HTML (issue 12): Svelte's escaped interpolation, or textContent.
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML'].map((property) => ({ property, message: 'Render text with Svelte or textContent: HTML from a string is an injection risk.' })),
+        { object: 'document', property: 'write', message: 'Render text with Svelte or textContent: HTML from a string is an injection risk.' },
+      ],
     },
   },
 );

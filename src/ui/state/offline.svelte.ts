@@ -23,6 +23,11 @@ export class OfflineState {
    * nothing, so the page skips the isolation reload (the worker still caches the build).
    */
   register(oneThread: boolean): void {
+    // vite-plugin-pwa's registerSW does nothing under the dev server: say so instead of a promise.
+    if (import.meta.env.DEV) {
+      this.problem = 'the development server (vite dev) registers no service worker; a build does';
+      return;
+    }
     // Absent in some private modes and where a test turns service workers off.
     if (!navigator.serviceWorker) {
       this.problem = 'this browser offers no service workers here (private mode, or turned off), so the page needs the network on every visit';
