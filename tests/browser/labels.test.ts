@@ -1,5 +1,5 @@
 // Labels are the user's work: they survive a reload, export as TRL preference JSONL and import
-// again, a malformed file gets a clear message, a full storage is reported without losing a label,
+// again, a malformed file gets a clear message, a full storage (IndexedDB's quota) is reported without losing a label,
 // labels can be changed and removed (the reward model refits in the background), a typed prompt
 // names its unknown words, and a worker crash is reported with the labels kept and a restart.
 import { readFileSync } from 'node:fs';
@@ -98,9 +98,12 @@ describe('labels', () => {
   test('a full storage is reported and no label is lost', async () => {
     const { page, close } = await openPage(app.browser);
     try {
+      // IndexedDB refuses every label record, as a full disk does (the run's own record is written).
       await page.addInitScript(() => {
-        Storage.prototype.setItem = function () {
-          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        const add = IDBObjectStore.prototype.add;
+        IDBObjectStore.prototype.add = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['add']>) {
+          if (this.name === 'labels') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+          return add.apply(this, args);
         };
       });
       await page.goto(`${app.origin}/`);

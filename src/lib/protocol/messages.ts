@@ -65,6 +65,23 @@ export interface ModelInfo {
   validationLoss: number | null;
 }
 
+/**
+ * What a checkpoint says about itself (issue 12's shared contract): the page stores it beside the
+ * checkpoint's bytes and lists it without reading them.
+ */
+export interface CheckpointMeta {
+  /** ms since epoch */
+  createdAt: number;
+  /** Labels the reward model had learned. */
+  labels: number;
+  /** Each method's step count. */
+  steps: Record<string, number>;
+  /** Size of the serialised state. */
+  bytes: number;
+  /** The serialisation's format name and version; a restore refuses one it does not know. */
+  format: string;
+}
+
 /** A preset of the simulated annotator, as the page lists it (its score function stays in the worker). */
 export type PresetInfo = { name: AnnotatorSettings['preset'] } & Pick<PresetSpec, 'description' | 'needsWord'>;
 

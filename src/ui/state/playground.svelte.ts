@@ -2,7 +2,8 @@
 // the worker client, the run config (the address reproduces it), and one state object per panel;
 // components render them and call their methods. Worker events are routed here by an exhaustive
 // switch. If the worker dies, the page says so, keeps the labels, and can start a fresh worker.
-import { defaultRunConfig, runConfigSearch, type RunConfig } from '../../lib/config/url';
+// Start-up order: the stored run is read first (labels, settings, charts), then the worker starts.
+import { defaultRunConfig, parseRunConfig, runConfigSearch, type RunConfig } from '../../lib/config/url';
 import {
   assertNever,
   BACKEND_LABELS,
@@ -20,6 +21,7 @@ import { PipelineState } from './pipeline.svelte';
 import { PlaneState } from './plane.svelte';
 import type { AppLink } from './link';
 import { Preferences } from './preferences.svelte';
+import { chartsOf, Persistence, restoreCharts, type Restored } from './runs.svelte';
 import { RewardState } from './reward.svelte';
 import { Training } from './training.svelte';
 import { PerTokenState } from './per-token.svelte';
@@ -67,6 +69,8 @@ export class Playground implements AppLink {
   notices = $state.raw<readonly string[]>([]);
   private readonly addressProblems: readonly string[];
 
+  /** What this tab stores (IndexedDB), whether it may write, and the list of runs. */
+  readonly persist: Persistence;
   readonly prefs: Preferences;
   readonly reward: RewardState;
   readonly training: Training;
@@ -100,6 +104,8 @@ export class Playground implements AppLink {
 
   /** Latest sampling request: an older reply that arrives later is dropped. */
   private sampleRound = 0;
+  /** The stored run, read once per page load (a worker restart does not read it again). */
+  private stored: Promise<Restored> | null = null;
 
   constructor(
     private readonly makeClient: () => WorkerClient,
@@ -109,7 +115,15 @@ export class Playground implements AppLink {
     this.config = setup.config;
     this.addressProblems = setup.problems;
     this.notices = setup.problems;
-    this.prefs = new Preferences(this);
+    this.persist = new Persistence({
+      labels: () => this.prefs.labels,
+      adoptLabels: (labels) => this.prefs.adopt(labels),
+      charts: () => chartsOf(this.training, this.reward),
+      checkpoint: () => null,
+      search: () => runConfigSearch(this.config),
+      reload: (search) => reloadOn(search),
+    });
+    this.prefs = new Preferences(this, this.persist);
     this.reward = new RewardState(this);
     this.training = new Training(
       this,
@@ -125,7 +139,6 @@ export class Playground implements AppLink {
     this.hacking = new Hacking(this, this.training, this.autopilot, this.prefs, this.reward);
     this.pipeline = new PipelineState(this);
     this.plane = new PlaneState(this);
-    this.prefs.restore();
   }
 
   get seed(): number {
@@ -134,6 +147,17 @@ export class Playground implements AppLink {
 
   get requestedBackend(): BackendName | undefined {
     return this.config.backend ?? undefined;
+  }
+
+  /** Reads the stored run back (once): labels, then its settings where the address names none. */
+  private async openStored(): Promise<Restored | null> {
+    if (this.stored !== null) return null;
+    this.stored = this.persist.open();
+    const saved = await this.stored;
+    this.prefs.restore(saved.labels, saved.problem);
+    if (saved.search && runConfigSearch(this.config) === '') this.updateConfig(() => parseRunConfig(saved.search ?? '').config);
+    else this.persist.settingsChanged(runConfigSearch(this.config));
+    return saved;
   }
 
   /** Starts the worker, loads the model, sends the saved labels, samples the base model. */
@@ -145,6 +169,8 @@ export class Playground implements AppLink {
     this.phase = 'loading';
     client.onFailure = (message) => this.fail(message);
     client.onEvent = (event) => this.onEvent(event);
+    // The worker's script and TensorFlow.js load while the stored run is read (its settings go into init).
+    const saved = await this.openStored();
     const { config } = this;
     try {
       const ready = await client.init({
@@ -163,6 +189,7 @@ export class Playground implements AppLink {
       this.modelInfo = ready.modelInfo;
       this.presets = ready.presets;
       this.training.load(ready.methods, ready.enabled);
+      if (saved) restoreCharts(this.training, this.reward, saved.charts);
       this.notices = [...this.addressProblems, ...ready.problems];
       this.phase = 'ready';
     } catch (e) {
@@ -215,6 +242,7 @@ export class Playground implements AppLink {
   /** Changes the run config and writes it into the address, so the link reproduces the run. */
   updateConfig(change: (c: RunConfig) => RunConfig): void {
     this.config = change(this.config);
+    this.persist.settingsChanged(runConfigSearch(this.config));
     if (typeof history !== 'undefined' && typeof location !== 'undefined') {
       const search = runConfigSearch(this.config, location.search);
       history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
@@ -240,6 +268,7 @@ export class Playground implements AppLink {
         break;
       case 'rewardModel':
         this.reward.receive(event.metrics);
+        this.persist.metricsChanged();
         if (event.metrics.cause === 'labels' || event.metrics.cause === 'edit') this.training.labelsChanged();
         break;
       case 'refit':
@@ -247,9 +276,11 @@ export class Playground implements AppLink {
         break;
       case 'iteration':
         this.training.receiveIteration(event);
+        this.persist.metricsChanged();
         break;
       case 'runState':
         this.training.receiveRunState(event);
+        if (!event.running) void this.persist.saveMetrics();
         if (!event.running && event.reason) void this.autopilot.trainingStopped(event.reason);
         break;
       case 'methodState':
@@ -291,4 +322,11 @@ export class Playground implements AppLink {
     this.training.running = false;
     this.autopilot.halt();
   }
+}
+
+/** Loads the page again with these run parameters (the address's other parameters kept). */
+function reloadOn(search: string): void {
+  const target = `${location.pathname}${runConfigSearch(parseRunConfig(search).config, location.search)}${location.hash}`;
+  if (target === `${location.pathname}${location.search}${location.hash}`) location.reload();
+  else location.assign(target);
 }

@@ -1,14 +1,17 @@
 // "Your preferences" (InstructGPT step 2): the pair on screen and the ones prefetched behind it, the
-// labels (kept in localStorage), the reward model's verdict on each, the prompt setting, and TRL
+// labels (stored through a LabelSink: IndexedDB, runs.svelte.ts), the reward model's verdict on each, the prompt setting, and TRL
 // JSONL export and import. A click shows the next prefetched pair at once and sends the label with
 // the id of the pair it answers; the verdict arrives when the worker has learned it. A press that
 // finds no pair on screen is not dropped silently: pressNote says it was not counted (issue 11).
 // The page's label list is the truth: the worker gets every change, and the whole list after a
-// restore, an import or a worker restart.
+// restore, an import or a worker restart. A click's pair advances at once, but the label counts
+// ("N labels" in the status) only once its write has committed, so a count the page shows is
+// never ahead of what a reload gives back; a press in a burst is never held up by the disk.
+import { SvelteSet } from 'svelte/reactivity';
 import type { Label, LabelEdit, PairOffer, Verdict } from '../../lib/protocol/messages';
 import { errorText } from '../errors';
-import { loadLabels, saveLabels } from './storage';
 import type { AppLink } from './link';
+import type { LabelSink } from './runs.svelte';
 
 export type Answer = 'A' | 'B' | 'tie';
 
@@ -33,7 +36,10 @@ export class Preferences {
   /** The fixed prompt new pairs use; null: varied prompts. */
   prompt = $state<string | null>(null);
   promptProblem = $state<string | null>(null);
+  /** Why stored labels could not all be read back (null when fine). */
   storageProblem = $state<string | null>(null);
+  /** Ids of labels whose write has not committed yet: not counted until it has. */
+  readonly saving = new SvelteSet<string>();
   fileMessage = $state.raw<FileMessage | null>(null);
   /** Labels sent and not yet answered by a verdict. */
   learning = $state(0);
@@ -45,20 +51,30 @@ export class Preferences {
   private missedInRow = 0;
 
   readonly current = $derived<PairOffer | null>(this.queue[0] ?? null);
-  readonly count = $derived(this.labels.filter((l) => l.choice !== 'skip').length);
+  readonly count = $derived(this.labels.filter((l) => l.choice !== 'skip' && !this.saving.has(l.id)).length);
   /** The newest verdict that has arrived (verdicts come in label order). */
   lastVerdict = $state.raw<Verdict | null>(null);
 
   /** The prompt setting pairs must belong to (older pairs in flight are dropped). */
   private epoch = 0;
 
-  constructor(private readonly app: AppLink) {}
+  constructor(
+    private readonly app: AppLink,
+    private readonly sink: LabelSink,
+  ) {}
 
-  /** Labels saved by an earlier visit. */
-  restore(): void {
-    const { labels, problem } = loadLabels();
+  /** Labels stored by an earlier visit (before the worker starts). */
+  restore(labels: Label[], problem: string | null): void {
     this.labels = labels;
     this.storageProblem = problem;
+  }
+
+  /** The stored list after this tab took over from another one: it holds both tabs' labels. */
+  adopt(labels: Label[]): void {
+    const same = labels.length === this.labels.length && labels.every((l, i) => l.id === this.labels[i].id && l.choice === this.labels[i].choice);
+    if (same) return;
+    this.labels = labels;
+    void this.sendEdit({ op: 'replace', labels });
   }
 
   /** A fresh worker (its pairs start at epoch 0): sends it the prompt setting and the whole list
@@ -103,7 +119,8 @@ export class Preferences {
     this.counted();
     const label: Label = { id: newLabelId(), prompt: pair.prompt, completionA: pair.a, completionB: pair.b, choice: answer, source, time: Date.now() };
     this.queue = this.queue.slice(1);
-    this.setLabels([...this.labels, label]);
+    this.labels = [...this.labels, label];
+    void this.store([label.id], this.sink.added([label]));
     this.learning += 1;
     client
       .request('label', { label, pairId: pair.id })
@@ -146,7 +163,9 @@ export class Preferences {
 
   change(id: string, choice: Answer): void {
     if (!this.labels.some((l) => l.id === id && l.choice !== choice)) return;
-    this.setLabels(this.labels.map((l) => (l.id === id ? { ...l, choice } : l)));
+    this.labels = this.labels.map((l) => (l.id === id ? { ...l, choice } : l));
+    const changed = this.labels.find((l) => l.id === id);
+    if (changed) void this.sink.changed(changed);
     const rest = { ...this.verdicts };
     delete rest[id]; // the old verdict judged the old answer
     this.verdicts = rest;
@@ -156,13 +175,16 @@ export class Preferences {
 
   remove(id: string): void {
     if (!this.labels.some((l) => l.id === id)) return;
-    this.setLabels(this.labels.filter((l) => l.id !== id));
+    this.labels = this.labels.filter((l) => l.id !== id);
+    void this.sink.removed(id);
     if (this.lastVerdict?.labelId === id) this.lastVerdict = null;
     void this.sendEdit({ op: 'remove', id });
   }
 
   clear(): void {
-    this.setLabels([]);
+    const before = this.labels;
+    this.labels = [];
+    void this.sink.replaced([], before);
     this.verdicts = {};
     this.lastVerdict = null;
     void this.sendEdit({ op: 'replace', labels: [] });
@@ -221,8 +243,10 @@ export class Preferences {
         return;
       }
       if (fresh.length > 0) {
-        this.setLabels([...this.labels, ...fresh]);
+        this.labels = [...this.labels, ...fresh];
+        const stored = this.store(fresh.map((l) => l.id), this.sink.added(fresh));
         await this.sendEdit({ op: 'replace', labels: this.labels });
+        await stored; // the message comes once the labels are stored (or said to be in memory only)
       }
       const parts = [`${name}: imported ${fresh.length} label${fresh.length === 1 ? '' : 's'}`];
       if (repeated > 0) parts.push(`${repeated} already held`);
@@ -233,9 +257,11 @@ export class Preferences {
     }
   }
 
-  private setLabels(labels: Label[]): void {
-    this.labels = labels;
-    this.storageProblem = saveLabels(labels);
+  /** Counts `ids` only once `write` has settled (stored, or kept in memory with the page saying so). */
+  private async store(ids: readonly string[], write: Promise<void>): Promise<void> {
+    for (const id of ids) this.saving.add(id);
+    await write;
+    for (const id of ids) this.saving.delete(id);
   }
 
   private async sendEdit(edit: LabelEdit): Promise<void> {

@@ -1,15 +1,17 @@
-// Labels survive a reload: they are written to localStorage after every change (a few hundred
-// bytes each; a class's worth of labels is far below the ~5 MB quota). A failed write (quota
-// exceeded, storage disabled) is reported and loses nothing: the labels stay in the page, and the
-// user can export them. Stored data that cannot be read is set aside under another key, not erased.
+// Labels kept by earlier versions of the page, in localStorage under one key, move into the
+// IndexedDB run once (db.ts). The key is removed only after the IndexedDB transaction committed,
+// so a failure at any point loses nothing: the next load tries again, and ids already moved are not
+// added twice. Stored text that cannot be read is set aside under another key, never erased.
 import * as v from 'valibot';
 import { LabelSchema, type Label } from '../../lib/config/label';
 import { errorText } from '../errors';
+import type { RunStore } from './db';
 
 export const LABELS_KEY = 'rlhf-playground/labels/v1';
-const UNREADABLE_KEY = `${LABELS_KEY}/unreadable`;
+export const UNREADABLE_KEY = `${LABELS_KEY}/unreadable`;
 
-function storage(): Storage | null {
+/** The page's localStorage, or null where the browser blocks it. */
+export function localStore(): Storage | null {
   try {
     return globalThis.localStorage ?? null;
   } catch {
@@ -17,43 +19,47 @@ function storage(): Storage | null {
   }
 }
 
-export interface Loaded {
+interface Legacy {
   labels: Label[];
-  /** Why stored labels could not all be read (null when fine). */
+  /** The stored text could not be read as a list, or some entries failed the schema. */
   problem: string | null;
 }
 
-export function loadLabels(): Loaded {
-  const store = storage();
-  if (!store) return { labels: [], problem: 'This browser blocks storage: labels will not survive a reload (export them to keep them).' };
-  const raw = store.getItem(LABELS_KEY);
-  if (raw === null) return { labels: [], problem: null };
+function readLegacy(raw: string): Legacy {
   try {
     const parsed: unknown = JSON.parse(raw);
     if (!Array.isArray(parsed)) throw new Error('not a list');
     const labels = parsed.filter((l): l is Label => v.is(LabelSchema, l));
     const dropped = parsed.length - labels.length;
-    return { labels, problem: dropped > 0 ? `${dropped} saved label${dropped === 1 ? '' : 's'} could not be read and ${dropped === 1 ? 'was' : 'were'} left out.` : null };
+    const problem = dropped > 0
+      ? `${dropped} label${dropped === 1 ? '' : 's'} saved by an earlier version of the page could not be read and ${dropped === 1 ? 'was' : 'were'} set aside.`
+      : null;
+    return { labels, problem };
   } catch (e) {
-    try {
-      store.setItem(UNREADABLE_KEY, raw);
-    } catch {
-      // nowhere to put it: it stays under its own key until the next save
-    }
-    return { labels: [], problem: `The saved labels could not be read (${errorText(e)}); they were set aside.` };
+    return { labels: [], problem: `The labels saved by an earlier version of the page could not be read (${errorText(e)}); they were set aside.` };
   }
 }
 
-/** Writes the labels; returns why it failed, or null. */
-export function saveLabels(labels: readonly Label[]): string | null {
-  const store = storage();
-  if (!store) return 'This browser blocks storage: labels will not survive a reload (export them to keep them).';
+export interface Migrated {
+  /** Labels added to the run (those it held already are not counted). */
+  moved: number;
+  problem: string | null;
+}
+
+/**
+ * Moves the labels under LABELS_KEY into run `runId`, then removes the key (the unreadable text,
+ * if any, is kept under UNREADABLE_KEY first). Throws if the IndexedDB write fails: the key stays.
+ */
+export async function migrateLegacyLabels(store: RunStore, runId: string, local: Storage | null = localStore()): Promise<Migrated> {
+  const raw = local?.getItem(LABELS_KEY) ?? null;
+  if (local === null || raw === null) return { moved: 0, problem: null };
+  const { labels, problem } = readLegacy(raw);
+  const moved = await store.addLabels(runId, labels);
   try {
-    store.setItem(LABELS_KEY, JSON.stringify(labels));
-    return null;
-  } catch (e) {
-    const full = e instanceof DOMException && (e.name === 'QuotaExceededError' || e.name === 'NS_ERROR_DOM_QUOTA_REACHED');
-    const why = full ? 'the browser storage is full' : `saving failed (${errorText(e)})`;
-    return `Could not save the labels: ${why}. Nothing is lost while this page stays open; export them as JSONL to keep them.`;
+    if (problem !== null) local.setItem(UNREADABLE_KEY, raw);
+    local.removeItem(LABELS_KEY);
+  } catch {
+    // localStorage refused: the key stays, and the next load finds its labels moved already
   }
+  return { moved, problem };
 }
