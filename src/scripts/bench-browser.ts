@@ -244,7 +244,8 @@ async function coldStartOnce(browser: Browser, origin: string, backend: BackendN
     });
     await page.goto(`${origin}/index.html?backend=${backend}${threads === undefined ? '' : `&threads=${threads}`}`);
     try {
-      await page.waitForFunction('window.__firstPair !== undefined', undefined, { timeout: COLD_START_TIMEOUT_MS, polling: 50 });
+      // A function, not a string: Playwright evaluates a string predicate with eval, which the page's CSP refuses.
+      await page.waitForFunction(() => (window as unknown as { __firstPair?: number }).__firstPair !== undefined, undefined, { timeout: COLD_START_TIMEOUT_MS, polling: 50 });
     } catch (e) {
       const status = await page.locator('[role="status"]').first().textContent().catch(() => null);
       throw new Error(`cold_start ${backend}: no pair on screen (status: ${JSON.stringify(status)}; errors: ${errors.join('; ') || 'none'})`, { cause: e });
