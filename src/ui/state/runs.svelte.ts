@@ -4,7 +4,7 @@
 // the lock is stolen, its journal is written, and the stored labels (the other tab's included)
 // become its own, so two tabs labelling at once lose nothing. Where IndexedDB is missing (some
 // private windows) or a write fails (the quota), the page goes on in memory and says so. A label
-// write resolves only once committed ('strict'), which is when the page counts the label.
+// write resolves only once committed, which is when the page counts the label.
 import type { Label } from '../../lib/config/label';
 import type { Training } from './training.svelte';
 import { SvelteMap } from 'svelte/reactivity';
