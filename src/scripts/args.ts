@@ -1,41 +1,54 @@
-// A small typed parser for the scripts' --name value flags; an unknown flag or a bad value is an error.
+// The scripts' command-line options: node:util's parseArgs reads `--name value` and `--flag`
+// (an unknown option, a missing value or a stray argument is an error), and each value is checked
+// by the same rules as the page's address (src/lib/config/fields.ts, valibot): a number by its
+// NumberRule, a JSON patch (--ppo '{"lr":1e-4}', --reward, --pairs) by its settings' rule table, so
+// `--ppo '{"lr":-1}'` is refused with the allowed range instead of training on it.
+import { parseArgs as parseNodeArgs } from 'node:util';
+import * as v from 'valibot';
+import { checkNumber, rulesSchema, type NumberRule, type Rule } from '../lib/config/fields';
+import { issueLines } from '../lib/config/validate';
 
-type Kind = 'int' | 'number' | 'string' | 'flag';
-type Value<K extends Kind> = K extends 'int' | 'number' ? number : K extends 'flag' ? boolean : string;
-export type Parsed<S extends Record<string, Kind>> = { [K in keyof S]?: Value<S[K]> };
+/** An option's kind: text, a flag, or a number under its rule. */
+export type OptionKind = 'string' | 'flag' | NumberRule;
+type Value<K extends OptionKind> = K extends 'flag' ? boolean : K extends 'string' ? string : number;
+export type ParsedArgs<S extends Record<string, OptionKind>> = { [K in keyof S]?: Value<S[K]> };
 
-export function parseArgs<S extends Record<string, Kind>>(argv: string[], spec: S): Parsed<S> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}"`);
-    const name = a.slice(2);
-    const kind = spec[name];
-    if (!kind) throw new Error(`unknown option --${name}; options: ${Object.keys(spec).map((k) => `--${k}`).join(' ')}`);
-    if (kind === 'flag') {
-      out[name] = true;
-      continue;
-    }
-    const raw = argv[++i];
-    if (raw === undefined) throw new Error(`--${name} needs a value`);
-    if (kind === 'string') out[name] = raw;
-    else {
-      const n = Number(raw);
-      if (!Number.isFinite(n) || (kind === 'int' && !Number.isInteger(n))) throw new Error(`--${name} needs ${kind === 'int' ? 'an integer' : 'a number'}, got "${raw}"`);
-      out[name] = n;
-    }
+/** Reads `argv` by `spec`; throws an Error that names the option and what it takes. */
+export function parseArgs<S extends Record<string, OptionKind>>(argv: string[], spec: S): ParsedArgs<S> {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, kind]) => [name, { type: kind === 'flag' ? ('boolean' as const) : ('string' as const) }]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseNodeArgs({ args: argv, options, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; options: ${Object.keys(spec).map((k) => `--${k}`).join(' ')}`);
   }
-  return out as Parsed<S>;
+  const out: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(values)) {
+    const kind = spec[name];
+    if (raw === undefined) continue;
+    if (typeof kind === 'object') {
+      const parsed = checkNumber(String(raw), kind);
+      if (!parsed.ok) throw new Error(`--${name}: ${parsed.why}, got "${String(raw)}"`);
+      out[name] = parsed.value;
+    } else out[name] = raw;
+  }
+  return out as ParsedArgs<S>;
 }
 
 /**
- * Applies a JSON patch such as '{"targetKl":3}' (from --ppo, --reward or --dpo) to a config table: every
- * key must exist in `defaults` with a value of the same type.
+ * Applies a JSON patch such as '{"targetKl":3}' (--ppo, --reward, --pairs) to `defaults`: every key
+ * must be one of `rules`, with a value its rule allows. Throws one Error listing every problem.
  */
-export function patchConfig<T extends object>(option: string, json: string | undefined, defaults: T): T {
-  const patch = json ? (JSON.parse(json) as Record<string, unknown>) : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (!(k in defaults) || typeof v !== typeof defaults[k as keyof T]) throw new Error(`--${option}: bad field ${k}=${JSON.stringify(v)}`);
+export function patchConfig<T extends object>(option: string, json: string | undefined, defaults: T, rules: Readonly<Record<string, Rule>>): T {
+  if (json === undefined) return { ...defaults };
+  let patch: unknown;
+  try {
+    patch = JSON.parse(json);
+  } catch (e) {
+    throw new Error(`--${option}: not JSON (${(e as Error).message}); write e.g. '{"${Object.keys(rules)[0]}": ...}'`);
   }
-  return { ...defaults, ...patch };
+  const result = v.safeParse(rulesSchema(rules), patch, { abortEarly: false });
+  if (!result.success) throw new Error(`--${option}: ${issueLines(result.issues).join('; ')}`);
+  const given = Object.fromEntries(Object.entries(result.output).filter(([, value]) => value !== undefined));
+  return { ...defaults, ...given };
 }

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BENCH_NAMES, parseBenchNames, timeBench, type BenchLine } from '../lib/bench/benches';
 import { parseReference, ratioLines } from '../lib/bench/report';
+import { int } from '../lib/config/fields';
 import { BACKEND_NAMES, type BackendName } from '../lib/config/run';
 import { Tokenizer } from '../lib/data/tokenizer';
 import { loadGpt, WEIGHTS_FILE } from '../lib/model/io';
@@ -86,14 +87,13 @@ function runReference(): Promise<Record<string, unknown>> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), {
     backend: 'string',
-    runs: 'int',
+    runs: int(1, 1000),
     only: 'string',
-    warmup: 'int',
+    warmup: int(0, 1000),
     browser: 'flag',
     pytorch: 'flag',
-    threads: 'int',
+    threads: int(1, 256),
   });
-  if (args.runs !== undefined && args.runs < 1) throw new Error('--runs needs at least 1');
   if (args.threads !== undefined && !args.browser) throw new Error('--threads is for --browser (Node runs the WASM backend with its own thread count)');
   const backends = args.backend ? args.backend.split(',').map((b) => b.trim()) : args.browser ? ['wasm'] : ['wasm', 'cpu'];
   for (const b of backends) if (!(BACKEND_NAMES as readonly string[]).includes(b)) throw new Error(`unknown backend "${b}"; known: ${BACKEND_NAMES.join(', ')}`);

@@ -6,6 +6,7 @@
 //   --iterations N                iterations of each online method
 //   --best-of 4,16,64             the N of the best-of-N rows
 //   --set ppo.targetKl=3,grpo.beta=0.02   method settings, by the keys the page address uses
+//   --ppo JSON (any registry name) a method's settings, e.g. --ppo '{"lr":1e-4}' (its fields' rules)
 //   --reward JSON                 reward-model recipe overrides, e.g. '{"lr":5e-5}'
 //   --pairs JSON                  pair selection overrides, e.g. '{"selection":"most-different"}'
 //   --refit-every N               labels between refits (the page's ?refitEvery)
@@ -13,10 +14,11 @@
 //   --word W (for --annotator mentions), --backend wasm|cpu, --first-seed N, --model DIR
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkField } from '../lib/config/fields';
+import { checkField, fieldRules, int } from '../lib/config/fields';
 import { DEFAULT_EXPERIMENT, type ExperimentConfig } from '../lib/config/experiment';
-import { DEFAULT_REWARD } from '../lib/config/reward';
-import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS, GOLD_KINDS, type GoldKind } from '../lib/config/run';
+import { DEFAULT_REWARD, REWARD_RULES } from '../lib/config/reward';
+import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS, GOLD_KINDS, PAIR_RULES, type GoldKind } from '../lib/config/run';
+import { ANNOTATOR_FIELDS, REWARD_FIELDS } from '../lib/config/url';
 import { Tokenizer } from '../lib/data/tokenizer';
 import { mean } from '../lib/math/stats';
 import { loadGpt, WEIGHTS_FILE } from '../lib/model/io';
@@ -27,9 +29,11 @@ import { defaultMethodConfigs, runSettings } from '../lib/rl/run';
 import { parseArgs, patchConfig } from './args';
 import { initNodeBackend, type NodeBackend } from './node-backend';
 
+const METHOD_OPTIONS = Object.fromEntries(METHOD_NAMES.map((name) => [name, 'string' as const]));
 const args = parseArgs(process.argv.slice(2), {
-  labels: 'int', noise: 'number', annotator: 'string', gold: 'string', word: 'string', seeds: 'int', 'first-seed': 'int', json: 'string',
-  iterations: 'int', methods: 'string', 'best-of': 'string', set: 'string', reward: 'string', pairs: 'string', 'refit-every': 'int', backend: 'string', model: 'string',
+  labels: int(0, 100_000), noise: ANNOTATOR_FIELDS.noise.rule, annotator: 'string', gold: 'string', word: 'string', seeds: int(1, 100), 'first-seed': int(0, 0xffffffff), json: 'string',
+  iterations: int(0, 100_000), methods: 'string', 'best-of': 'string', set: 'string', reward: 'string', pairs: 'string', 'refit-every': REWARD_FIELDS.refitEvery.rule, backend: 'string', model: 'string',
+  ...METHOD_OPTIONS,
 });
 // --methods none: labels and the reward model only (its held-out accuracy).
 const methods = args.methods === 'none' ? [] : (args.methods?.split(',') ?? DEFAULT_EXPERIMENT.methods.filter(isMethodName));
@@ -37,8 +41,12 @@ for (const m of methods) if (!isMethodName(m)) throw new Error(`unknown method "
 if (args.annotator && !ANNOTATOR_PRESETS.includes(args.annotator as AnnotatorPreset)) {
   throw new Error(`unknown annotator "${args.annotator}"; known: ${ANNOTATOR_PRESETS.join(', ')}`);
 }
-// --set ppo.targetKl=3: each value is checked by the method's own field rule, as the page address is.
+// --ppo '{"lr":1e-4}', then --set ppo.targetKl=3: each value is checked by the method's own field rules, as the page address is.
 const configs = defaultMethodConfigs();
+for (const name of METHOD_NAMES) {
+  const json = (args as Record<string, unknown>)[name];
+  configs[name] = patchConfig(name, typeof json === 'string' ? json : undefined, configs[name], fieldRules(METHODS[name].fields));
+}
 for (const item of args.set ? args.set.split(',') : []) {
   const [key, raw] = item.split('=');
   const [method, field] = key.split('.');
@@ -62,8 +70,8 @@ const cfg: ExperimentConfig = {
   methods,
 };
 const rewardSettings = { ...DEFAULT_REWARD_SETTINGS, refitEvery: args['refit-every'] ?? DEFAULT_REWARD_SETTINGS.refitEvery };
-const settings = runSettings(rewardSettings, patchConfig('pairs', args.pairs, DEFAULT_PAIRS), configs);
-settings.reward = patchConfig('reward', args.reward, { ...settings.reward });
+const settings = runSettings(rewardSettings, patchConfig('pairs', args.pairs, DEFAULT_PAIRS, PAIR_RULES), configs);
+settings.reward = patchConfig('reward', args.reward, settings.reward, REWARD_RULES);
 const seeds = args.seeds ?? 3;
 const firstSeed = args['first-seed'] ?? 1;
 const backend = await initNodeBackend(args.backend as NodeBackend | undefined);

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { int } from '../lib/config/fields';
 import { DEFAULT_MODEL_CONFIG } from '../lib/config/model';
 import { DEFAULT_PRETRAIN, type PretrainConfig } from '../lib/config/pretrain';
 import { Tokenizer } from '../lib/data/tokenizer';
@@ -16,7 +17,7 @@ import { sampleCompletions } from '../lib/model/sample';
 import { initNodeBackend, type NodeBackend } from './node-backend';
 import { parseArgs } from './args';
 
-const args = parseArgs(process.argv.slice(2), { steps: 'int', seed: 'int', out: 'string', backend: 'string' });
+const args = parseArgs(process.argv.slice(2), { steps: int(1, 10_000_000), seed: int(0, 0xffffffff), out: 'string', backend: 'string' });
 const cfg: PretrainConfig = { ...DEFAULT_PRETRAIN, steps: args.steps ?? DEFAULT_PRETRAIN.steps, seed: args.seed ?? DEFAULT_PRETRAIN.seed };
 const outDir = args.out ?? 'public/models/base';
 const backend = await initNodeBackend(args.backend as NodeBackend | undefined);

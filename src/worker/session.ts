@@ -3,7 +3,7 @@
 // progress, each method's policy, reference and critic. The run is the one `npm run experiment`
 // measures; the session only opens it from the page's request and checks the method settings that
 // came with it (the page address), and the controller schedules the run's work between messages.
-import { checkField, type FieldValue } from '../lib/config/fields';
+import { addressProblem, checkField, readField, type FieldValue } from '../lib/config/fields';
 import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS, type BackendName } from '../lib/config/run';
 import { DEFAULT_RUN_CONFIG } from '../lib/config/url';
 import { Tokenizer } from '../lib/data/tokenizer';
@@ -46,7 +46,8 @@ async function fetchJson(folder: string, name: string): Promise<unknown> {
 
 /**
  * The enabled methods and their settings from the page's raw request (the address), each value
- * checked by its field's rule. A refused value keeps the default and gives one line in `problems`.
+ * read by its field's rule: a number out of range is pulled to the nearest bound, a refused value
+ * (wrong type, hex, an unknown choice) keeps the default; either gives one line in `problems`.
  */
 export function readMethodRequest(request: MethodRequest | undefined): { enabled: MethodName[]; configs: MethodConfigs; problems: string[] } {
   const configs = defaultMethodConfigs();
@@ -63,9 +64,11 @@ export function readMethodRequest(request: MethodRequest | undefined): { enabled
       problems.push(`Unknown setting "${key}" in the address: a method's settings are written method.field, e.g. ${fieldUrlKey('ppo', 'lr')}=0.0003.`);
       continue;
     }
-    const parsed = checkField(field, raw);
-    if (parsed.ok) configs[method as MethodName][field.key] = parsed.value;
-    else problems.push(`Bad ${METHODS[method as MethodName].title} ${field.label} "${raw}" in the address (?${key}=${raw}): ${parsed.why}; using ${String(configs[method as MethodName][field.key])}.`);
+    const config = configs[method as MethodName];
+    const read = readField(field, raw);
+    if (read.kind !== 'refused') config[field.key] = read.value;
+    const problem = addressProblem(`${METHODS[method as MethodName].title} ${field.label}`, key, raw, read, String(config[field.key]));
+    if (problem) problems.push(problem);
   }
   return { enabled, configs, problems };
 }

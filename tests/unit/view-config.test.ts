@@ -21,12 +21,13 @@ describe('view settings in the address', () => {
     expect(parseView('?lecture=off&autopilot=0').view).toMatchObject({ lecture: false, autopilot: false });
   });
 
-  test('bad values keep the default and say why, naming the key', () => {
+  test('bad values keep the default and say why, naming the key; a tour step out of range takes the nearest', () => {
     const { view, problems } = parseView(`?lecture=maybe&tour=${TOUR_STEPS + 1}&hide=blind,charts`);
-    expect(view).toEqual({ ...DEFAULT_VIEW, hide: ['blind'] });
+    expect(view).toEqual({ ...DEFAULT_VIEW, tour: TOUR_STEPS, hide: ['blind'] });
     expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(/^Bad lecture "maybe" .*use 1 or 0; using 0\.$/);
-    expect(problems[1]).toMatch(new RegExp(`^Bad tour "${TOUR_STEPS + 1}" .*from 0 to ${TOUR_STEPS}`));
+    expect(problems[1]).toBe(`The tour step "${TOUR_STEPS + 1}" in the address (?tour=${TOUR_STEPS + 1}) is out of range (use a whole number from 0 to ${TOUR_STEPS}; 0 closes the tour); using ${TOUR_STEPS}.`);
+    expect(parseView('?tour=0x1')).toMatchObject({ view: { tour: 0 }, problems: [expect.stringMatching(/^Bad tour step "0x1"/)] });
     expect(problems[2]).toMatch(/unknown panel "charts"; known: pipeline, how, .*; using blind\.$/);
   });
 

@@ -1,7 +1,9 @@
 // The language model's shape. Defaults are prototype2's word-level GPT (reference/prototype2/
 // RESULTS.md): it pretrains in about a minute on one core, and its reward model reached 0.78-0.80
 // held-out accuracy from 25-50 labels.
-import { ConfigError, readIntFields, type IntRule } from './validate';
+import * as v from 'valibot';
+import { int, numberSchema, type NumberRule } from './fields';
+import { checkConfig, ConfigError } from './validate';
 
 export interface ModelConfig {
   /** Tokens in the vocabulary, PAD and EOS included; set from the tokenizer. */
@@ -27,19 +29,27 @@ export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   maxNewTokens: 12, // reviews are capped at 13 tokens, so a 2-word prompt can always be finished
 };
 
-const RULES: Record<keyof ModelConfig, IntRule> = {
-  vocabSize: { min: 3, max: 100_000 },
-  contextLength: { min: 2, max: 4096 },
-  dModel: { min: 1, max: 4096 },
-  nLayers: { min: 1, max: 64 },
-  nHeads: { min: 1, max: 64 },
-  maxNewTokens: { min: 1, max: 4096 },
+const RULES: Record<keyof ModelConfig, NumberRule> = {
+  vocabSize: int(3, 100_000),
+  contextLength: int(2, 4096),
+  dModel: int(1, 4096),
+  nLayers: int(1, 64),
+  nHeads: int(1, 64),
+  maxNewTokens: int(1, 4096),
 };
+
+/** A model file's config: every field a whole number in its range, no other key. Missing fields take the defaults. */
+const MODEL_CONFIG_SCHEMA = v.strictObject(
+  Object.fromEntries(Object.entries(RULES).map(([key, rule]) => [key, v.optional(numberSchema(rule))])) as Record<keyof ModelConfig, v.OptionalSchema<ReturnType<typeof numberSchema>, undefined>>,
+  'expected an object of whole numbers',
+);
 
 /** A checked ModelConfig from untrusted input (a model file, a URL); throws ConfigError. */
 export function parseModelConfig(raw: unknown): ModelConfig {
+  const given = checkConfig(MODEL_CONFIG_SCHEMA, raw);
+  const cfg: ModelConfig = { ...DEFAULT_MODEL_CONFIG };
+  for (const key of Object.keys(RULES) as (keyof ModelConfig)[]) cfg[key] = given[key] ?? cfg[key];
   const problems: string[] = [];
-  const cfg = readIntFields(raw, DEFAULT_MODEL_CONFIG, RULES, problems);
   if (cfg.dModel % cfg.nHeads !== 0) problems.push(`dModel (${cfg.dModel}) must be a multiple of nHeads (${cfg.nHeads})`);
   if (cfg.maxNewTokens >= cfg.contextLength) {
     problems.push(`maxNewTokens (${cfg.maxNewTokens}) must leave room for a prompt in contextLength (${cfg.contextLength})`);

@@ -3,6 +3,7 @@
 // on the shipped model, 50 most-different labels with 10 % noise, seeds 1-3, held-out accuracy
 // was 0.755 at lr 1e-4, 0.807 at 5e-5, 0.814 at 3e-5, 0.802 at 2e-5 (200 steps each), 0.730 at 1e-4
 // with 400 steps: the less the pretrained trunk moves, the better the RM generalises from 50 labels.
+import { int, real, type NumberRule } from './fields';
 
 export interface RewardConfig {
   /** AdamW learning rate for the whole model (trunk and head). */
@@ -38,4 +39,18 @@ export const DEFAULT_REWARD: RewardConfig = {
   incrementalBatchSize: 8, // half a refit batch: the new label weighs more, the step costs less
   ensembleSize: 1, // prototype2: 3 bootstrap members add ~+0.01; here seed 1 fell to 0.721 from 0.788 (bootstrap drops a third of 50 labels). The UI can ask for 3
   normSamples: 256, // prototype2 normalised on 256 base samples
+};
+
+/** What a user may set each field to (the page's address, the experiment's --reward): wide enough to explore, narrow enough to stay trainable. */
+export const REWARD_RULES: Record<keyof RewardConfig, NumberRule> = {
+  lr: real(1e-7, 1e-2, 1e-6),
+  headLrScale: real(0, 100, 0.5),
+  weightDecay: real(0, 1, 0.01),
+  refitSteps: int(1, 2000), // about 3 minutes of WASM at the top
+  batchSize: int(1, 256),
+  incrementalLr: real(1e-7, 1e-2, 1e-6),
+  incrementalSteps: int(1, 50), // a click's update must stay interactive
+  incrementalBatchSize: int(1, 256),
+  ensembleSize: int(1, 5), // each member is a whole model copy
+  normSamples: int(16, 4096),
 };

@@ -2,6 +2,7 @@
 // model learns on the page, how pairs are chosen, who the simulated annotator is, which backends
 // exist. The protocol imports these; config never imports the protocol.
 import type { AnnotatorPreset, TieRule } from '../rl/annotators';
+import { int, type NumberRule, type Rule } from './fields';
 import { DEFAULT_REWARD } from './reward';
 
 /** TensorFlow.js backends in the order they are tried by default (fastest first on real hardware). */
@@ -52,6 +53,18 @@ export interface PairSettings {
   /** The disagreement ensemble is refitted every this many labels. */
   selectionRound: number;
 }
+
+/** The ways a pair can be chosen. */
+export const PAIR_SELECTIONS = ['most-different', 'disagreement'] as const satisfies readonly PairSelection[];
+
+/** What a user may set each pair setting to (the page's address, the experiment's --pairs). */
+export const PAIR_RULES: { [K in keyof PairSettings]: PairSettings[K] extends number ? NumberRule : Rule } = {
+  candidates: int(2, 8), // 2 is one pair; 8 samples per prompt is what one sampling call keeps fast
+  buffer: int(1, 8),
+  selection: PAIR_SELECTIONS,
+  warmupLabels: int(0, 10_000),
+  selectionRound: int(1, 1000),
+};
 
 /** What the gold judge sees: the preference plus the grammar term, or the preference alone. */
 export const GOLD_KINDS = ['grammar', 'blind'] as const;

@@ -2,10 +2,17 @@
 // tensorflow/playground's state.ts: a list of typed properties, one loop to parse, one to write,
 // the seed included, so that a link reproduces a run). The same rules validate the page's live
 // controls (CONVENTIONS.md habit 2: check at the boundary, trust inside).
-// A bad value never breaks the page: parsing reports it in one readable line and keeps the default.
+// A bad value never breaks the page: reading reports it in one readable line, pulls a number
+// outside its range to the nearest bound and otherwise keeps the default; the page then writes
+// the address back as what is in force (addressInForce), so a shared link never repeats a warning.
+// Settings after `#` are read too (the hash is read like a query, after it: a key set in both
+// takes the hash's value, as the last of a repeated key always does). Keys another part of the
+// page reads (RESERVED_KEYS) are left where they are, in either part.
 // Method settings (`ppo.lr=1e-4`, `methods=ppo,grpo`) are carried raw: the method registry lives
-// with tfjs in the worker, which checks them against each field's rule and says what it refused.
-import { checkNumber, int, real, type NumberRule, type Parsed } from './fields';
+// with tfjs in the worker, which reads them by each field's rule and says what it changed; the
+// page then writes what the worker runs (methodsInForce).
+import * as v from 'valibot';
+import { addressProblem, checkChoice, int, readNumber, real, type AddressRead, type NumberRule } from './fields';
 import {
   ANNOTATOR_PRESET_NAMES,
   BACKEND_NAMES,
@@ -13,14 +20,23 @@ import {
   GOLD_KINDS,
   DEFAULT_REWARD_SETTINGS,
   maxThreads,
+  PAIR_RULES,
+  PAIR_SELECTIONS,
   type AnnotatorSettings,
   type BackendName,
-  type PairSelection,
   type PairSettings,
   type RewardSettings,
 } from './run';
+import { REWARD_RULES } from './reward';
+import { VIEW_KEYS } from './view';
 
-export { checkNumber, type NumberRule } from './fields';
+export { addressProblem, checkNumber, type NumberRule } from './fields';
+
+/**
+ * Address keys that other parts of the page read for themselves (the share link's compressed
+ * labels travel in `#labels=`): this table neither reads, reports nor rewrites them.
+ */
+export const RESERVED_KEYS: readonly string[] = ['labels'];
 
 /** How autopilot paces itself (the page's side; the annotator itself is AnnotatorSettings). */
 export interface AutopilotSettings {
@@ -66,7 +82,8 @@ export interface UrlField<T = unknown> {
   label: string;
   get(c: RunConfig): T;
   set(c: RunConfig, v: T): void;
-  parse(raw: string): Parsed<T>;
+  /** Reads the address's text; a number outside its range is clamped. */
+  read(raw: string): AddressRead<T>;
   format(v: T): string;
 }
 
@@ -87,7 +104,7 @@ function numberField(
     rule,
     get,
     set,
-    parse: (raw) => checkNumber(raw, rule),
+    read: (raw) => readNumber(raw, rule),
     format: (v) => String(v),
   };
 }
@@ -104,17 +121,36 @@ function choiceField<T extends string>(
     label,
     get,
     set,
-    parse: (raw) => {
-      const v = raw.trim().toLowerCase();
-      return (values as readonly string[]).includes(v) ? { ok: true, value: v as T } : { ok: false, why: `use one of ${values.join(', ')}` };
-    },
+    read: (raw) => choiceRead(raw, values),
     format: (v) => v,
   };
 }
 
-const PAIR_SELECTIONS: readonly PairSelection[] = ['most-different', 'disagreement'];
+/** A choice of the address: taken, or refused (there is no nearest choice). */
+function choiceRead<T extends string>(raw: string, values: readonly T[]): AddressRead<T> {
+  const parsed = checkChoice(raw, values);
+  return parsed.ok ? { kind: 'taken', value: parsed.value } : { kind: 'refused', why: parsed.why };
+}
+
+/** The result of a valibot schema for text of the address: taken, or refused with the schema's words. */
+function schemaRead<T>(schema: v.GenericSchema<string, T>, raw: string): AddressRead<T> {
+  const result = v.safeParse(schema, raw);
+  return result.success ? { kind: 'taken', value: result.output } : { kind: 'refused', why: result.issues[0].message };
+}
+
 const MAX_SEED = 0xffffffff; // the Rng's seed is 32 bits
-const WORD_RE = /^[a-z']*$/;
+const WORD_WHY = 'use one lower-case word';
+/** The 'mentions' annotator's word: letters and apostrophes, as the corpus writes words. */
+const WORD_SCHEMA = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.regex(/^[a-z']*$/, WORD_WHY));
+const METHODS_WHY = 'use method names separated by commas, e.g. ppo,grpo';
+/** `ppo,grpo`: registry names (the worker checks they exist), each once, in order. */
+const METHODS_SCHEMA = v.pipe(
+  v.string(),
+  v.transform((raw: string) => raw.split(',').map((m) => m.trim().toLowerCase()).filter((m) => m !== '')),
+  v.array(v.pipe(v.string(), v.regex(/^[a-z-]+$/, METHODS_WHY)), METHODS_WHY),
+  v.minLength(1, METHODS_WHY),
+  v.transform((names: string[]) => [...new Set(names)]),
+);
 
 export const ANNOTATOR_FIELDS = {
   preset: choiceField('annotator', 'annotator preset', ANNOTATOR_PRESET_NAMES, (c) => c.annotator.preset, (c, v) => (c.annotator = { ...c.annotator, preset: v })),
@@ -124,10 +160,7 @@ export const ANNOTATOR_FIELDS = {
     label: 'annotator word',
     get: (c) => c.annotator.word,
     set: (c, v) => (c.annotator = { ...c.annotator, word: v }),
-    parse: (raw) => {
-      const v = raw.trim().toLowerCase();
-      return WORD_RE.test(v) ? { ok: true, value: v } : { ok: false, why: 'use one lower-case word' };
-    },
+    read: (raw) => schemaRead(WORD_SCHEMA, raw),
     format: (v) => v,
   } satisfies UrlField<string>,
   gold: choiceField('gold', 'gold judge', GOLD_KINDS, (c) => c.annotator.gold, (c, v) => (c.annotator = { ...c.annotator, gold: v })),
@@ -136,10 +169,10 @@ export const ANNOTATOR_FIELDS = {
 } as const;
 
 export const REWARD_FIELDS = {
-  incrementalSteps: numberField('rmSteps', 'reward-model steps per label', int(1, 50), (c) => c.reward.incrementalSteps, (c, v) => (c.reward = { ...c.reward, incrementalSteps: v })),
-  refitSteps: numberField('refitSteps', 'refit steps', int(1, 2000), (c) => c.reward.refitSteps, (c, v) => (c.reward = { ...c.reward, refitSteps: v })),
+  incrementalSteps: numberField('rmSteps', 'reward-model steps per label', REWARD_RULES.incrementalSteps, (c) => c.reward.incrementalSteps, (c, v) => (c.reward = { ...c.reward, incrementalSteps: v })),
+  refitSteps: numberField('refitSteps', 'refit steps', REWARD_RULES.refitSteps, (c) => c.reward.refitSteps, (c, v) => (c.reward = { ...c.reward, refitSteps: v })),
   refitEvery: numberField('refitEvery', 'labels between refits', int(0, 10_000), (c) => c.reward.refitEvery, (c, v) => (c.reward = { ...c.reward, refitEvery: v })),
-  ensembleSize: numberField('ensemble', 'reward-model ensemble size', int(1, 5), (c) => c.reward.ensembleSize, (c, v) => (c.reward = { ...c.reward, ensembleSize: v })),
+  ensembleSize: numberField('ensemble', 'reward-model ensemble size', REWARD_RULES.ensembleSize, (c) => c.reward.ensembleSize, (c, v) => (c.reward = { ...c.reward, ensembleSize: v })),
 } as const;
 
 /** Every field, in the order the address lists them. */
@@ -150,10 +183,7 @@ export const URL_FIELDS: readonly UrlField[] = [
     label: 'backend',
     get: (c) => c.backend,
     set: (c, v) => (c.backend = v),
-    parse: (raw) => {
-      const v = raw.trim().toLowerCase();
-      return (BACKEND_NAMES as readonly string[]).includes(v) ? { ok: true, value: v as BackendName } : { ok: false, why: `use one of ${BACKEND_NAMES.join(', ')}` };
-    },
+    read: (raw) => choiceRead(raw, BACKEND_NAMES),
     format: (v) => v ?? '',
   } satisfies UrlField<BackendName | null>,
   {
@@ -162,7 +192,7 @@ export const URL_FIELDS: readonly UrlField[] = [
     get: (c) => c.threads,
     set: (c, v) => (c.threads = v),
     // The bound is this machine's, read when the address is parsed.
-    parse: (raw) => checkNumber(raw, int(1, maxThreads())),
+    read: (raw) => readNumber(raw, int(1, maxThreads())),
     format: (v) => (v === null ? '' : String(v)),
   } satisfies UrlField<number | null>,
   {
@@ -170,16 +200,13 @@ export const URL_FIELDS: readonly UrlField[] = [
     label: 'methods',
     get: (c) => c.methods.enabled,
     set: (c, v) => (c.methods = { ...c.methods, enabled: v }),
-    parse: (raw) => {
-      const names = raw.split(',').map((m) => m.trim().toLowerCase()).filter((m) => m !== '');
-      return names.length > 0 && names.every((m) => /^[a-z-]+$/.test(m)) ? { ok: true, value: [...new Set(names)] } : { ok: false, why: 'use method names separated by commas, e.g. ppo,grpo' };
-    },
+    read: (raw) => schemaRead(METHODS_SCHEMA, raw),
     format: (v) => v.join(','),
   } satisfies UrlField<string[]>,
   ...Object.values(REWARD_FIELDS),
-  numberField('candidates', 'candidates per pair', int(2, 8), (c) => c.pairs.candidates, (c, v) => (c.pairs = { ...c.pairs, candidates: v })),
+  numberField('candidates', 'candidates per pair', PAIR_RULES.candidates, (c) => c.pairs.candidates, (c, v) => (c.pairs = { ...c.pairs, candidates: v })),
   choiceField('selection', 'pair selection', PAIR_SELECTIONS, (c) => c.pairs.selection, (c, v) => (c.pairs = { ...c.pairs, selection: v })),
-  numberField('warmup', 'labels before disagreement selection', int(0, 10_000), (c) => c.pairs.warmupLabels, (c, v) => (c.pairs = { ...c.pairs, warmupLabels: v })),
+  numberField('warmup', 'labels before disagreement selection', PAIR_RULES.warmupLabels, (c) => c.pairs.warmupLabels, (c, v) => (c.pairs = { ...c.pairs, warmupLabels: v })),
   ...Object.values(ANNOTATOR_FIELDS),
 ];
 
@@ -190,27 +217,126 @@ export function defaultRunConfig(): RunConfig {
 
 export interface ParsedRunConfig {
   config: RunConfig;
-  /** One readable line per rejected parameter (the default was kept). */
+  /** One readable line per parameter that was clamped (the bound is used) or refused (the default was kept). */
   problems: string[];
 }
 
-/** The run config of a page address (`location.search`); unknown keys are ignored. */
+/** The run config of address parameters with one value per key (readAddress's `search`); other keys are not this table's. */
 export function parseRunConfig(search: string): ParsedRunConfig {
   const params = new URLSearchParams(search);
   const config = defaultRunConfig();
   const problems: string[] = [];
-  for (const [key, value] of params) if (key.includes('.')) config.methods.params[key] = value;
+  for (const [key, value] of params) if (isMethodKey(key)) config.methods.params[key] = value;
   for (const field of URL_FIELDS) {
     const raw = params.get(field.key);
     if (raw === null) continue;
-    const parsed = field.parse(raw);
-    if (parsed.ok) field.set(config, parsed.value);
-    else {
-      const fallback = field.format(field.get(config)) || 'automatic';
-      problems.push(`Bad ${field.label} "${raw}" in the address (?${field.key}=${raw}): ${parsed.why}; using ${fallback}.`);
-    }
+    const read = field.read(raw);
+    if (read.kind !== 'refused') field.set(config, read.value);
+    const using = field.format(field.get(config)) || 'automatic';
+    const problem = addressProblem(field.label, field.key, raw, read, using);
+    if (problem) problems.push(problem);
   }
   return { config, problems };
+}
+
+/** `method.field`: a method's setting, checked by the worker. */
+function isMethodKey(key: string): boolean {
+  return key.includes('.');
+}
+
+function isReserved(key: string): boolean {
+  return RESERVED_KEYS.includes(key);
+}
+
+/** Whether a hash holds settings (`#seed=5`) rather than a place in the page (`#how-bt`), which is left alone. */
+function hashHasSettings(hash: string): boolean {
+  return hash.includes('=');
+}
+
+/** The keys the page reads from the address: this table's, the view's (view.ts), method settings. */
+function isKnownKey(key: string): boolean {
+  return isMethodKey(key) || URL_FIELDS.some((f) => f.key === key) || (VIEW_KEYS as readonly string[]).includes(key);
+}
+
+export interface AddressParams {
+  /** The settings of the query and the hash, one value per key, reserved and unknown keys left out. */
+  search: string;
+  /** A repeated or unknown key, one readable line each. */
+  problems: string[];
+}
+
+/**
+ * The settings of a page address (`location.search`, `location.hash`): the query, then the hash
+ * read as a query. A key given more than once (`?seed=1&seed=2`, or in both parts) takes its last
+ * value, and says so when the values differ; an unknown key is ignored with a notice.
+ */
+export function readAddress(search: string, hash = ''): AddressParams {
+  const values = new Map<string, string[]>();
+  const parts = [new URLSearchParams(search), new URLSearchParams(hashHasSettings(hash) ? hash.replace(/^#/, '') : '')];
+  for (const part of parts) {
+    for (const [key, value] of part) {
+      if (!isReserved(key)) values.set(key, [...(values.get(key) ?? []), value]);
+    }
+  }
+  const merged = new URLSearchParams();
+  const problems: string[] = [];
+  for (const [key, all] of values) {
+    const last = all[all.length - 1];
+    if (!isKnownKey(key)) {
+      problems.push(`Unknown setting "${key}" in the address (?${key}=${last}): ignored. A method's settings are written method.field, e.g. ppo.lr.`);
+      continue;
+    }
+    if (new Set(all).size > 1) problems.push(`The address gives ${key} ${all.length} times (${all.map((x) => `${key}=${x}`).join(', ')}); using the last, ${key}=${last}.`);
+    merged.set(key, last);
+  }
+  const s = merged.toString();
+  return { search: s ? `?${s}` : '', problems };
+}
+
+/** Only the reserved parameters of an address part, as `?a=b`/`#a=b` or ''. */
+function reservedOnly(part: string, prefix: '?' | '#'): string {
+  const params = new URLSearchParams(part.replace(/^[?#]/, ''));
+  for (const key of [...params.keys()]) if (!isReserved(key)) params.delete(key);
+  const s = params.toString();
+  return s ? `${prefix}${s}` : '';
+}
+
+/**
+ * The address as it should read now (query and hash, after the path): `settingsSearch` (the
+ * settings in force, e.g. runConfigSearch over viewSearch) and the reserved keys of the old
+ * address where they were. Unknown keys and settings written after `#` are gone; a hash that is
+ * a place in the page stays.
+ */
+export function addressInForce(settingsSearch: string, search: string, hash: string): string {
+  const query = new URLSearchParams(settingsSearch);
+  for (const [key, value] of new URLSearchParams(reservedOnly(search, '?'))) query.set(key, value);
+  const q = query.toString();
+  const h = hashHasSettings(hash) ? reservedOnly(hash, '#') : hash;
+  return `${q ? `?${q}` : ''}${h}`;
+}
+
+/** What the worker reports of each method: enough to write its settings in force. */
+export interface MethodInForce {
+  name: string;
+  defaults: Readonly<Record<string, number | string>>;
+  config: Readonly<Record<string, number | string>>;
+  fields: readonly { key: string }[];
+}
+
+/**
+ * The methods part of the config as the worker runs it: the enabled list it confirmed, and each
+ * address setting as the value in force (dropped where that is the default or no such setting exists).
+ */
+export function methodsInForce(enabled: readonly string[], methods: readonly MethodInForce[], requested: RunConfig['methods']): RunConfig['methods'] {
+  const params: Record<string, string> = {};
+  for (const key of Object.keys(requested.params)) {
+    const [name, fieldKey] = key.split('.', 2);
+    const method = methods.find((m) => m.name === name);
+    if (!method?.fields.some((f) => f.key === fieldKey)) continue;
+    const value = method.config[fieldKey];
+    if (value !== method.defaults[fieldKey]) params[key] = String(value);
+  }
+  return { enabled: [...enabled], params };
 }
 
 /**
@@ -220,7 +346,7 @@ export function parseRunConfig(search: string): ParsedRunConfig {
 export function runConfigSearch(config: RunConfig, base = ''): string {
   const params = new URLSearchParams(base);
   const defaults = DEFAULT_RUN_CONFIG;
-  for (const key of [...params.keys()]) if (key.includes('.')) params.delete(key);
+  for (const key of [...params.keys()]) if (isMethodKey(key)) params.delete(key);
   for (const [key, value] of Object.entries(config.methods.params)) params.set(key, value);
   for (const field of URL_FIELDS) {
     params.delete(field.key);

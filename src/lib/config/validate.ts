@@ -1,4 +1,6 @@
-// Checks for config that enters from outside (a file, the URL, a form). Inside, config is trusted.
+// Checks for config that enters from outside (a file, the URL, a form, the command line), with
+// the valibot schemas of the fields' rules (fields.ts). Inside, config is trusted.
+import * as v from 'valibot';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -7,36 +9,19 @@ export class ConfigError extends Error {
   }
 }
 
-export interface IntRule {
-  min: number;
-  max: number;
+/** One readable line per issue: where it is ("lr", "weights.0") and what was wrong, an unknown key by name. */
+export function issueLines(issues: readonly v.BaseIssue<unknown>[]): string[] {
+  return issues.map((issue) => {
+    const path = v.getDotPath(issue);
+    if (issue.type === 'strict_object' && issue.expected === 'never') return `unknown key "${path}" (${issue.message})`;
+    const got = issue.input === undefined ? 'nothing' : JSON.stringify(issue.input);
+    return `${path === null ? '' : `${path}: `}${issue.message}, got ${got}`;
+  });
 }
 
-/** Reads integer fields of `raw` by the rules in `rules`; missing fields take `defaults`. */
-export function readIntFields<T extends { [K in keyof T]: number }>(
-  raw: unknown,
-  defaults: T,
-  rules: Record<keyof T, IntRule>,
-  problems: string[],
-): T {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    problems.push('expected an object');
-    return { ...defaults };
-  }
-  const input = raw as Record<string, unknown>;
-  const out: Record<string, number> = { ...defaults };
-  for (const key of Object.keys(input)) {
-    if (!(key in defaults)) problems.push(`unknown field "${key}"`);
-  }
-  for (const key of Object.keys(defaults) as (keyof T & string)[]) {
-    const v = input[key];
-    if (v === undefined) continue;
-    const { min, max } = rules[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      problems.push(`${key} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
-    } else {
-      out[key] = v;
-    }
-  }
-  return out as T;
+/** The output of `schema` for `raw`, or a ConfigError listing every issue. */
+export function checkConfig<T>(schema: v.GenericSchema<unknown, T>, raw: unknown): T {
+  const result = v.safeParse(schema, raw, { abortEarly: false });
+  if (!result.success) throw new ConfigError(issueLines(result.issues));
+  return result.output;
 }

@@ -3,7 +3,7 @@
 // step to open at, and a hands-free start under autopilot. These travel in the address like the
 // run's settings, so a lecturer's link opens the page exactly as it was set up, but they never
 // change a number the run computes.
-import { checkNumber, int, type Parsed } from './fields';
+import { addressProblem, checkChoice, int, readNumber, type Parsed } from './fields';
 
 /** The page's regions that the address can hide, by the key `?hide=` names them with. */
 export const VIEW_PANELS = {
@@ -47,11 +47,14 @@ export const LECTURE_PRESET: Partial<ViewSettings> = { lecture: true, tour: 1, a
 /** Steps of the tour (lecture-tour.ts has their texts); the address's `tour` is checked against it. */
 export const TOUR_STEPS = 6;
 
+/** The address keys this file owns (url.ts counts them as known). */
+export const VIEW_KEYS = ['lecture', 'autopilot', 'tour', 'hide'] as const;
+
 const FLAG: Record<string, boolean> = { '1': true, true: true, yes: true, on: true, '0': false, false: false, no: false, off: false, '': true };
 
 function parseFlag(raw: string): Parsed<boolean> {
-  const v = FLAG[raw.trim().toLowerCase()];
-  return v === undefined ? { ok: false, why: 'use 1 or 0' } : { ok: true, value: v };
+  const word = checkChoice(raw, Object.keys(FLAG));
+  return word.ok ? { ok: true, value: FLAG[word.value] } : { ok: false, why: 'use 1 or 0' };
 }
 
 export interface ParsedView {
@@ -75,9 +78,11 @@ export function parseView(search: string): ParsedView {
   }
   const tour = params.get('tour');
   if (tour !== null) {
-    const parsed = checkNumber(tour, int(0, TOUR_STEPS));
-    if (parsed.ok) view.tour = parsed.value;
-    else bad('tour', tour, `${parsed.why} (0 closes the tour)`, String(view.tour));
+    const read = readNumber(tour, int(0, TOUR_STEPS));
+    if (read.kind !== 'refused') view.tour = read.value;
+    const why = read.kind === 'taken' ? read : { ...read, why: `${read.why}; 0 closes the tour` };
+    const problem = addressProblem('tour step', 'tour', tour, why, String(view.tour));
+    if (problem) problems.push(problem);
   }
   const hide = params.get('hide');
   if (hide !== null) {
@@ -92,7 +97,7 @@ export function parseView(search: string): ParsedView {
 /** The address parameters of `view` that differ from the defaults, after those of `base` it does not own. */
 export function viewSearch(view: ViewSettings, base = ''): string {
   const params = new URLSearchParams(base);
-  for (const key of ['lecture', 'autopilot', 'tour', 'hide']) params.delete(key);
+  for (const key of VIEW_KEYS) params.delete(key);
   if (view.lecture) params.set('lecture', '1');
   if (view.autopilot) params.set('autopilot', '1');
   if (view.tour !== 0) params.set('tour', String(view.tour));
