@@ -121,7 +121,7 @@ describe('the RLHF loop', () => {
       const epochs = ppo.getByLabel('epochs per iteration');
       await epochs.fill('9');
       await epochs.press('Tab');
-      await expect(ppo.getByRole('alert').textContent()).resolves.toBe('epochs per iteration: use a whole number from 1 to 8');
+      await expect(ppo.getByRole('alert').textContent()).resolves.toBe('epochs per iteration "9" refused: use a whole number from 1 to 8; 2 still runs.');
       await expect(epochs.inputValue()).resolves.toBe('2');
       expect(new URL(page.url()).searchParams.get('ppo.epochs')).toBeNull();
 

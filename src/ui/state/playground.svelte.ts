@@ -3,7 +3,7 @@
 // components render them and call their methods. Worker events are routed here by an exhaustive
 // switch. If the worker dies, the page says so, keeps the labels, and can start a fresh worker.
 // Start-up order: the stored run is read first (labels, settings, charts), then the worker starts.
-import { defaultRunConfig, parseRunConfig, runConfigSearch, type RunConfig } from '../../lib/config/url';
+import { defaultRunConfig, methodsInForce, parseRunConfig, runConfigSearch, type RunConfig } from '../../lib/config/url';
 import {
   assertNever,
   BACKEND_LABELS,
@@ -189,6 +189,8 @@ export class Playground implements AppLink {
       this.modelInfo = ready.modelInfo;
       this.presets = ready.presets;
       this.training.load(ready.methods, ready.enabled);
+      // The address keeps the method settings the worker runs (clamped, or dropped where refused).
+      this.updateConfig((c) => ({ ...c, methods: methodsInForce(ready.enabled, ready.methods, c.methods) }));
       if (saved) restoreCharts(this.training, this.reward, saved.charts);
       this.notices = [...this.addressProblems, ...ready.problems];
       this.phase = 'ready';

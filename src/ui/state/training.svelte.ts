@@ -274,11 +274,12 @@ export class Training {
   /**
    * A setting typed or picked in a method's panel: checked by the field's rule, sent to the
    * worker (which confirms with methodConfig) and written into the address (dropped there when it
-   * is the default). Returns why the text was refused, or null.
+   * is the default). Returns why the text was refused, naming the range and the value that still
+   * runs, or null.
    */
   configure(m: MethodState, field: FieldSpec, raw: string): string | null {
     const parsed = checkField(field, raw);
-    if (!parsed.ok) return `${field.label}: ${parsed.why}`;
+    if (!parsed.ok) return `${field.label} "${raw.trim()}" refused: ${parsed.why}; ${String(m.config[field.key])} still runs.`;
     const value = parsed.value;
     this.app.client?.send({ type: 'setMethodConfig', method: m.name, patch: { [field.key]: value } });
     const key = paramKey(m.name, field.key);
