@@ -108,11 +108,11 @@ describe('lecture mode', () => {
   test('?hide= leaves regions out, the checkboxes change it, and a bad view parameter is named', async () => {
     const { page, errors, close } = await openPage(app.browser);
     try {
-      await page.goto(`${app.origin}/?hide=run,base&tour=9`);
+      await page.goto(`${app.origin}/?hide=run,base&tour=next`);
       await waitForPair(page, LOAD_MS);
       await expect(page.getByRole('heading', { name: 'This run', exact: true }).count()).resolves.toBe(0);
       await expect(page.getByRole('heading', { name: /Base model$/ }).count()).resolves.toBe(0);
-      await expect(page.getByRole('alert').filter({ hasText: 'Bad tour "9"' }).count()).resolves.toBe(1);
+      await expect(page.getByRole('alert').filter({ hasText: 'Bad tour step "next" in the address (?tour=next)' }).count()).resolves.toBe(1);
       await page.getByText(/^Regions shown/).click();
       await page.getByRole('checkbox', { name: /^This run/ }).check();
       await expect(page.getByRole('heading', { name: 'This run', exact: true }).count()).resolves.toBe(1);
