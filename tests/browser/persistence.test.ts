@@ -67,7 +67,7 @@ describe('persistence', () => {
       await settle(page, LOAD_MS);
       await waitForLabels(page, 0);
       const runs = page.getByRole('list', { name: 'Stored runs' });
-      await expect.poll(() => runs.getByRole('listitem').allTextContents()).toEqual([
+      await expect.poll(() => runs.getByRole('listitem').allTextContents(), { timeout: LOAD_MS }).toEqual([
         expect.stringMatching(/^Run 2 \(this run\) · started .* · 0 labels/),
         expect.stringMatching(/^Run 1 · started .* · 20 labels/),
       ]);
@@ -84,7 +84,7 @@ describe('persistence', () => {
       expect((await chartTable(page, 'PPO Reward-model score')).rows).toEqual(ppoBefore.rows);
       await page.getByRole('button', { name: 'Delete Run 2' }).click();
       await page.getByRole('button', { name: 'Yes, delete' }).click();
-      await expect.poll(() => runs.getByRole('listitem').count()).toBe(1);
+      await expect.poll(() => runs.getByRole('listitem').count(), { timeout: LOAD_MS }).toBe(1);
       expect(errors).toEqual([]);
     } finally {
       await close();
