@@ -75,7 +75,7 @@ describe('persistence', () => {
       await waitForLabels(page, 1);
 
       // Run 1's labels export from the list without opening it.
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export labels of Run 1' }).click()]);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: "Export Run 1's labels as JSONL" }).click()]);
       expect(readFileSync(await download.path(), 'utf8').trim().split('\n')).toHaveLength(20);
 
       await page.getByRole('button', { name: 'Open Run 1' }).click();
