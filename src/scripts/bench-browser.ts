@@ -7,14 +7,16 @@
 // page's worker runs the library's table (src/lib/bench/benches.ts) on the shipped model.
 // cold_start loads the real index.html in a fresh context per run and times navigation to the
 // first pair on screen, with the longest main-thread task before it (PerformanceObserver
-// 'longtask', buffered) and the gzip size of the page's main-thread JS and CSS.
+// 'longtask', buffered) and the gzip size of the page's main-thread JS and CSS. history_heap
+// trains PPO in the real page for HISTORY_ITERATIONS iterations with its charts on screen and
+// reads the page's JS heap after a garbage collection at HEAP_AT iterations (issue 11, memory).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser } from 'playwright-core';
-import type { BenchLine, BenchName } from '../lib/bench/benches';
+import type { BenchLine, BenchName, PageBench } from '../lib/bench/benches';
 import { median } from '../lib/math/stats';
 import type { BackendName } from '../lib/config/run';
 import type { BenchReport } from '../bench/protocol';
@@ -288,8 +290,84 @@ async function coldStart(browser: Browser, origin: string, backend: BackendName,
   };
 }
 
+/** history_heap: PPO iterations trained in the page, and the iterations at which its heap is read. */
+const HISTORY_ITERATIONS = 1000;
+const HEAP_AT = [100, 250, 500, 1000];
+/** The cap README documents: the page's JS heap after a GC with 1000 iterations of history. Measured: 6.1 MB before training, 7.2 at 100 iterations, 7.5 at 1000; 16 leaves room for several methods' charts. */
+export const HEAP_CAP_MB = 16;
+/**
+ * A tiny PPO iteration (4 rollouts, 1 epoch) so that 1000 of them take minutes: the history, not
+ * the training, is what is measured. The KL guard is lifted so that training never stops itself.
+ */
+const HISTORY_PARAMS = 'ppo.rolloutsPerIteration=4&ppo.epochs=1&ppo.klStop=500&refitEvery=0';
+const HISTORY_LABELS = 6;
+const HISTORY_TIMEOUT_MS = 30 * 60_000;
+
+async function historyHeap(browser: Browser, origin: string, backend: BackendName, threads: number | undefined): Promise<BenchLine & Record<string, unknown>> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const cdp = await context.newCDPSession(page);
+    const heapMb = async (): Promise<number> => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+      return Math.round((usedSize / 1e6) * 10) / 10;
+    };
+    await page.goto(`${origin}/index.html?backend=${backend}&${HISTORY_PARAMS}${threads === undefined ? '' : `&threads=${threads}`}`);
+    // A few labels by keyboard (the reward model must have learned one before Train runs unasked).
+    let shown = '';
+    for (let i = 0; i < HISTORY_LABELS; i++) {
+      const handle = await page.waitForFunction((old) => {
+        const id = document.querySelector('.pair')?.getAttribute('data-pair-id') ?? '';
+        return id !== '' && id !== old ? id : false;
+      }, shown, { timeout: COLD_START_TIMEOUT_MS, polling: 20 });
+      shown = (await handle.jsonValue()) as string;
+      await page.keyboard.press('1');
+    }
+    await page.waitForFunction((n) => document.querySelector('[role="status"]')?.getAttribute('data-labels') === String(n), HISTORY_LABELS, { timeout: COLD_START_TIMEOUT_MS });
+    const region = page.getByRole('region', { name: 'PPO', exact: true });
+    await region.scrollIntoViewIfNeeded(); // charts out of view do not draw: these must
+    const worker = page.workers().find((w) => w.url().includes('/assets/'));
+    if (!worker) throw new Error('history_heap: the page has no worker');
+    const step = () => worker.evaluate<number>('self.lastPosted?.iteration?.step ?? 0');
+    const startHeap = await heapMb();
+    await page.getByRole('button', { name: 'Train', exact: true }).click();
+    const t0 = performance.now();
+    const heap: Record<string, number> = {};
+    let done = 0;
+    for (const at of HEAP_AT) {
+      while ((done = await step()) < at) {
+        if (errors.length > 0) throw new Error(`history_heap: the page failed: ${errors.join('; ')}`);
+        if (performance.now() - t0 > HISTORY_TIMEOUT_MS) throw new Error(`history_heap: ${done} of ${HISTORY_ITERATIONS} iterations in ${HISTORY_TIMEOUT_MS / 60_000} minutes`);
+        if ((await page.locator('[role="status"]').first().getAttribute('data-running')) === 'false') await page.getByRole('button', { name: 'Train', exact: true }).click();
+        await page.waitForTimeout(500);
+      }
+      heap[`heap_mb_at_${at}`] = await heapMb();
+      console.error(`[bench] history_heap ${backend}: ${done} iterations, heap ${heap[`heap_mb_at_${at}`]} MB`);
+    }
+    const perIteration = (performance.now() - t0) / done;
+    const last = heap[`heap_mb_at_${HISTORY_ITERATIONS}`];
+    return {
+      where: 'chromium',
+      backend,
+      what: 'history_heap',
+      ms: Math.round(perIteration * 10) / 10, // wall time per tiny iteration, page and charts included
+      runs: done,
+      threads: 1,
+      heap_mb_at_start: startHeap,
+      ...heap,
+      heap_cap_mb: HEAP_CAP_MB,
+      within_cap: last <= HEAP_CAP_MB,
+    };
+  } finally {
+    await context.close();
+  }
+}
+
 /** Builds, serves and benches; prints each line as it comes and returns them all. */
-export async function runBrowser(options: BenchOptions, withColdStart: boolean, print: (line: object) => void): Promise<BenchLine[]> {
+export async function runBrowser(options: BenchOptions, pageBenches: readonly PageBench[], print: (line: object) => void): Promise<BenchLine[]> {
   console.error('[bench] building the page and the bench page into dist-bench/ ...');
   const output = await buildPages();
   const bundleKb = mainBundleGzipKb(output);
@@ -299,8 +377,13 @@ export async function runBrowser(options: BenchOptions, withColdStart: boolean, 
   try {
     for (const backend of options.backends) {
       if (options.names.length > 0) lines.push(...(await benchBackend(browser, server.origin, backend, options, print)));
-      if (withColdStart) {
+      if (pageBenches.includes('cold_start')) {
         const line = await coldStart(browser, server.origin, backend, options, bundleKb);
+        print(line);
+        lines.push(line);
+      }
+      if (pageBenches.includes('history_heap')) {
+        const line = await historyHeap(browser, server.origin, backend, options.threads);
         print(line);
         lines.push(line);
       }

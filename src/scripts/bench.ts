@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BENCH_NAMES, parseBenchNames, timeBench, type BenchLine } from '../lib/bench/benches';
+import { BENCH_NAMES, PAGE_BENCHES, parseBenchNames, timeBench, type BenchLine } from '../lib/bench/benches';
 import { parseReference, ratioLines } from '../lib/bench/report';
 import { int } from '../lib/config/fields';
 import { BACKEND_NAMES, type BackendName } from '../lib/config/run';
@@ -97,8 +97,9 @@ async function main(): Promise<void> {
   if (args.threads !== undefined && !args.browser) throw new Error('--threads is for --browser (Node runs the WASM backend with its own thread count)');
   const backends = args.backend ? args.backend.split(',').map((b) => b.trim()) : args.browser ? ['wasm'] : ['wasm', 'cpu'];
   for (const b of backends) if (!(BACKEND_NAMES as readonly string[]).includes(b)) throw new Error(`unknown backend "${b}"; known: ${BACKEND_NAMES.join(', ')}`);
-  const onlyCold = args.only?.split(',').includes('cold_start') ?? false;
-  const only = args.only?.split(',').filter((n) => n !== 'cold_start').join(',');
+  const asked = args.only?.split(',').map((n) => n.trim()) ?? null;
+  const pageBenches = PAGE_BENCHES.filter((n) => asked === null || asked.includes(n));
+  const only = asked?.filter((n) => !(PAGE_BENCHES as readonly string[]).includes(n)).join(',');
   const options: BenchOptions = {
     backends: backends as BackendName[],
     names: only === '' ? [] : parseBenchNames(only, BENCH_NAMES),
@@ -109,9 +110,9 @@ async function main(): Promise<void> {
   let lines: BenchLine[];
   if (args.browser) {
     const { runBrowser } = await import('./bench-browser');
-    lines = await runBrowser(options, !args.only || onlyCold, printLine);
+    lines = await runBrowser(options, pageBenches, printLine);
   } else {
-    if (onlyCold) throw new Error('cold_start is measured in the browser: add --browser');
+    if (asked !== null && pageBenches.length > 0) throw new Error(`${pageBenches.join(', ')}: measured in the browser, add --browser`);
     lines = await runNode(options);
   }
   if (args.pytorch) {

@@ -255,6 +255,10 @@ export const BENCHES = {
 export type BenchName = keyof typeof BENCHES;
 export const BENCH_NAMES = Object.keys(BENCHES) as BenchName[];
 
+/** The measurements of the real page in Chromium (src/scripts/bench-browser.ts), not of this table; `--only` names them too. */
+export const PAGE_BENCHES = ['cold_start', 'history_heap'] as const;
+export type PageBench = (typeof PAGE_BENCHES)[number];
+
 export function isBenchName(name: string): name is BenchName {
   return Object.hasOwn(BENCHES, name);
 }
