@@ -3,8 +3,10 @@
 // takes its last value; the page says so in one dismissible line that does not push the page
 // down, and rewrites the address to what runs, so reloading the link says nothing more.
 // A refused value typed into a method's form names the range and the box shows what still runs.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { openPage, useServedBuild } from '../support/browser';
+import { openPage, SCREENSHOT_DIR, useServedBuild } from '../support/browser';
 import { openSettings, settle } from './page-helpers';
 
 const LOAD_MS = 60_000;
@@ -31,6 +33,8 @@ describe('the address', () => {
       expect(text).toMatch(/The candidates per pair "9" in the address \(\?candidates=9\) is out of range \(use a whole number from 2 to 8\); using 8\./);
       expect(text).toMatch(/The PPO learning rate "5" .* is out of range \(use a number from 0\.000001 to 0\.01\); using 0\.01\./);
       expect(text).toMatch(/Bad GRPO KL coefficient beta "0x1" .*; using 0\.\d+\./);
+      mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      await notices.screenshot({ path: join(SCREENSHOT_DIR, 'address-notices.png') });
       const height = (await notices.boundingBox())?.height ?? Infinity;
       expect(height).toBeLessThanOrEqual(MAX_NOTICE_HEIGHT_PX);
       await expect(page.getByRole('group', { name: 'Seed' }).textContent()).resolves.toBe('7');
@@ -55,6 +59,11 @@ describe('the address', () => {
       await lr.press('Tab');
       await expect(ppo.getByRole('alert').textContent()).resolves.toBe('learning rate "5" refused: use a number from 0.000001 to 0.01; 0.01 still runs.');
       await expect(lr.inputValue()).resolves.toBe('0.01');
+
+      // Settings typed after # on the open page do not reload it: the page says when they apply.
+      await page.evaluate(() => (location.hash = '#seed=9'));
+      await expect.poll(() => page.getByRole('alert').filter({ hasText: 'reload the page to apply them' }).count()).toBe(1);
+      await page.evaluate(() => history.replaceState(history.state, '', location.pathname + location.search));
 
       // The rewritten link, opened again, has nothing to say.
       await page.reload();
