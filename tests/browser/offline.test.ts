@@ -1,9 +1,10 @@
 // Works offline (issue 12) in real Chromium, served as GitHub Pages serves it: a static host with
 // no COOP/COEP headers, from a sub-path. On the first visit the service worker
 // (src/sw/service-worker.ts) precaches the build and the page reloads once into a cross-origin
-// isolated one; with the network then off, a reload still opens the page, and it labels and
-// trains a PPO step. A new build replaces the old one only when the user asks: the page offers
-// "Reload to update" and, pressed, runs the new build's files.
+// isolated one (not if the user has already pressed a key or clicked: the next visit is); with
+// the network then off, a reload still opens the page, and it labels and trains a PPO step. A new
+// build replaces the old one only when the user asks: the page offers "Reload to update" and,
+// pressed, runs the new build's files.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -65,6 +66,30 @@ describe('offline', () => {
     } finally {
       await close();
       server = await serveStatic(site.root);
+    }
+  });
+
+  test('a user who has started before the worker takes over is not reloaded; the next visit is isolated', { timeout: 120_000 }, async () => {
+    const { page, errors, close } = await openPage(browser, undefined, { serviceWorkers: 'allow' });
+    try {
+      let loads = 0;
+      page.on('framenavigated', (frame) => {
+        if (frame === page.mainFrame()) loads += 1;
+      });
+      // A key press as soon as the page has run its script: long before the precache is done.
+      await page.context().addInitScript(() => document.addEventListener('DOMContentLoaded', () => document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Shift' }))));
+      await page.goto(`${server.origin}/${SUB_PATH}/`);
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: LOAD_MS, polling: 100 });
+      await waitForPair(page, LOAD_MS);
+      await page.waitForTimeout(1000); // a reload would have begun by now
+      expect(loads).toBe(1);
+      expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
+      await page.reload();
+      await waitForPair(page, LOAD_MS);
+      expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
     }
   });
 

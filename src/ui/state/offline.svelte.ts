@@ -1,7 +1,8 @@
 // The page's side of its service worker (src/sw/service-worker.ts): registers it through
 // vite-plugin-pwa's registerSW (workbox-window, loaded lazily), reloads once into a cross-origin
-// isolated page when the worker first takes control (what coi-serviceworker did before), and
-// holds the update prompt: a new build's worker waits until the user presses "Reload to update".
+// isolated page when the worker first takes control (what coi-serviceworker did before) unless
+// the user has already started (a click or a key press: the reload would take the pair from under
+// them; the next visit is isolated anyway), and holds the update prompt: a new build's worker waits until the user presses "Reload to update".
 /// <reference types="vite-plugin-pwa/client" />
 import { registerSW } from 'virtual:pwa-register';
 import { errorText } from '../errors';
@@ -36,7 +37,14 @@ export class OfflineState {
     // A page the worker serves came from its cache: it opens offline already.
     this.offlineReady = navigator.serviceWorker.controller !== null;
     if (!self.crossOriginIsolated && !oneThread) {
-      navigator.serviceWorker.addEventListener('controllerchange', () => reloadOnce(), { once: true });
+      let started = false;
+      const start = () => {
+        started = true;
+      };
+      for (const type of ['pointerdown', 'keydown'] as const) window.addEventListener(type, start, { capture: true, once: true });
+      navigator.serviceWorker.addEventListener('controllerchange', () => {
+        if (!started) reloadOnce();
+      }, { once: true });
     }
     this.update = registerSW({
       immediate: true,
