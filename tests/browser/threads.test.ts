@@ -126,10 +126,11 @@ describe('WASM threads', () => {
   test('without the headers, the service worker reloads the page once and it ends isolated', { timeout: 120_000 }, async () => {
     const { page, errors, close } = await openPage(browser, undefined, { serviceWorkers: 'allow' });
     try {
-      // The shim may reload before the first document's load event: count main-frame navigations.
+      // The reload may come before the first document's load event: count the main frame's document
+      // requests (framenavigated also fires for the page's history.replaceState of the address).
       let loads = 0;
-      page.on('framenavigated', (frame) => {
-        if (frame === page.mainFrame()) loads += 1;
+      page.on('request', (request) => {
+        if (request.isNavigationRequest() && request.frame() === page.mainFrame()) loads += 1;
       });
       await page.goto(`${plain.origin}/?threads=2`);
       await page.waitForFunction(() => self.crossOriginIsolated, undefined, { timeout: LOAD_MS, polling: 100 });
