@@ -127,7 +127,7 @@ describe('persistence', () => {
       await second.close({ runBeforeUnload: true });
       await waitForLabels(first, 11);
       await expect(banner(first).count()).resolves.toBe(0);
-      expect(dialogs).toEqual(['first:beforeunload']);
+      expect(dialogs, JSON.stringify(dialogs)).toEqual(['first:beforeunload']);
       await first.reload();
       await settle(first, LOAD_MS);
       await waitForLabels(first, 11);

@@ -20,6 +20,9 @@ export const WRITER_LOCK = 'rlhf-playground/writer';
 /** Metric rows are saved at most this often while training (a write per iteration would be ~1 a second). */
 export const METRICS_SAVE_MS = 2000;
 
+/** How often New run and Open look whether the writes in flight have finished. */
+const SETTLE_POLL_MS = 20;
+
 export type SaveMode = 'opening' | 'writer' | 'reader' | 'memory';
 
 /** Why this tab keeps the run in memory only. */
@@ -109,8 +112,10 @@ export class Persistence implements LabelSink {
   displaced = $state(false);
   runs = $state.raw<RunSummary[]>([]);
   run = $state.raw<RunRecord | null>(null);
-  /** Writes in flight. */
+  /** Label writes in flight. */
   writing = $state(0);
+  /** Settings, chart and checkpoint writes in flight (New run and Open wait for them; closing the tab does not ask). */
+  private background = 0;
   /** Label changes not stored (read-only or memory mode), by id: the label, or null when removed. */
   private readonly journal = new SvelteMap<string, Label | null>();
   readonly journalSize = $derived(this.journal.size);
@@ -125,9 +130,10 @@ export class Persistence implements LabelSink {
   private metricsTimer: ReturnType<typeof setTimeout> | null = null;
 
   /**
-   * Something would be lost if the tab closed now (the unload warning asks first): a write in
-   * flight, label changes held in memory, or training here that nothing stores. Chart rows of the
-   * last METRICS_SAVE_MS are not counted: they are written when the page hides (flush()).
+   * Something would be lost if the tab closed now (the unload warning asks first): a label write
+   * in flight, label changes held in memory, or training here that nothing stores. The writer's
+   * chart and checkpoint saves are not counted: they repeat every few seconds while the worker
+   * reports, and the chart rows are written again as the page hides (saveMetrics on pagehide).
    */
   readonly unsaved = $derived(this.writing > 0 || this.journalSize > 0 || this.unsavedTraining);
 
@@ -278,14 +284,14 @@ export class Persistence implements LabelSink {
 
   private async track(write: Promise<unknown> | undefined): Promise<void> {
     if (write === undefined) return;
-    this.writing += 1;
+    this.background += 1;
     try {
       await write;
     } catch (e) {
       this.unsavedTraining = true;
       this.writeFailed(e);
     } finally {
-      this.writing -= 1;
+      this.background -= 1;
     }
   }
 
@@ -391,7 +397,7 @@ export class Persistence implements LabelSink {
   /** Waits for the writes in flight and saves the charts, so a reload loses nothing. */
   private async settle(): Promise<void> {
     await this.saveMetrics();
-    while (this.writing > 0) await new Promise((r) => setTimeout(r, 20));
+    while (this.writing > 0 || this.background > 0) await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
   }
 
   /** "New run": this one stays in the list; the page loads again on a fresh run with the same settings. */
