@@ -14,7 +14,7 @@
 //   --word W (for --annotator mentions), --backend wasm|cpu, --first-seed N, --model DIR
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkField, fieldRules, int } from '../lib/config/fields';
+import { checkField, checkNumber, fieldRules, int } from '../lib/config/fields';
 import { DEFAULT_EXPERIMENT, type ExperimentConfig } from '../lib/config/experiment';
 import { DEFAULT_REWARD, REWARD_RULES } from '../lib/config/reward';
 import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS, GOLD_KINDS, PAIR_RULES, type GoldKind } from '../lib/config/run';
@@ -29,6 +29,8 @@ import { defaultMethodConfigs, runSettings } from '../lib/rl/run';
 import { parseArgs, patchConfig } from './args';
 import { initNodeBackend, type NodeBackend } from './node-backend';
 
+/** The N of best-of-N: one sample (the base model) up to what one sampling call keeps fast. */
+const BEST_OF_RULE = int(1, 1024);
 const METHOD_OPTIONS = Object.fromEntries(METHOD_NAMES.map((name) => [name, 'string' as const]));
 const args = parseArgs(process.argv.slice(2), {
   labels: int(0, 100_000), noise: ANNOTATOR_FIELDS.noise.rule, annotator: 'string', gold: 'string', word: 'string', seeds: int(1, 100), 'first-seed': int(0, 0xffffffff), json: 'string',
@@ -57,6 +59,12 @@ for (const item of args.set ? args.set.split(',') : []) {
   if (!parsed.ok) throw new Error(`--set ${key}: ${parsed.why}`);
   configs[method as keyof typeof configs][field] = parsed.value;
 }
+/** One N of --best-of 4,16,64: a whole number of samples, by the same rule as a form's. */
+function readBestOf(raw: string): number {
+  const parsed = checkNumber(raw, BEST_OF_RULE);
+  if (!parsed.ok) throw new Error(`--best-of: ${parsed.why}, got "${raw}"`);
+  return parsed.value;
+}
 if (args.gold && !(GOLD_KINDS as readonly string[]).includes(args.gold)) throw new Error(`--gold: use one of ${GOLD_KINDS.join(', ')}`);
 const cfg: ExperimentConfig = {
   ...DEFAULT_EXPERIMENT,
@@ -66,7 +74,7 @@ const cfg: ExperimentConfig = {
   word: args.word,
   gold: (args.gold as GoldKind | undefined) ?? DEFAULT_EXPERIMENT.gold,
   iterations: args.iterations ?? DEFAULT_EXPERIMENT.iterations,
-  bestOfN: args['best-of']?.split(',').map(Number) ?? DEFAULT_EXPERIMENT.bestOfN,
+  bestOfN: args['best-of']?.split(',').map(readBestOf) ?? DEFAULT_EXPERIMENT.bestOfN,
   methods,
 };
 const rewardSettings = { ...DEFAULT_REWARD_SETTINGS, refitEvery: args['refit-every'] ?? DEFAULT_REWARD_SETTINGS.refitEvery };

@@ -44,7 +44,7 @@ export const real = (min: number, max: number, step: number): NumberRule => ({ m
 const DECIMAL_RE = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** The allowed values of a rule, as one clause of a message. */
-export function ruleWords(rule: NumberRule): string {
+function ruleWords(rule: NumberRule): string {
   return `use ${rule.integer ? 'a whole number' : 'a number'} from ${rule.min} to ${rule.max}`;
 }
 
@@ -110,7 +110,7 @@ export type FieldSpec =
 export type FieldValue = number | string;
 
 /** The allowed choices, as one clause of a message. */
-export function choiceWords(choices: readonly string[]): string {
+function choiceWords(choices: readonly string[]): string {
   return `use one of ${choices.join(', ')}`;
 }
 
@@ -135,7 +135,7 @@ export function readField(field: FieldSpec, raw: string): AddressRead<FieldValue
 export type Rule = NumberRule | readonly string[];
 
 /** The schema of one JSON value under `rule`. */
-export function ruleSchema(rule: Rule): v.GenericSchema<unknown, FieldValue> {
+function ruleSchema(rule: Rule): v.GenericSchema<unknown, FieldValue> {
   return isChoices(rule) ? v.picklist(rule, choiceWords(rule)) : numberSchema(rule);
 }
 

@@ -30,7 +30,7 @@ import {
 import { REWARD_RULES } from './reward';
 import { VIEW_KEYS } from './view';
 
-export { addressProblem, checkNumber, type NumberRule } from './fields';
+export { checkNumber, type NumberRule } from './fields';
 
 /**
  * Address keys that other parts of the page read for themselves (the share link's compressed
