@@ -100,6 +100,7 @@ export class WorkerClient {
       case 'labelsEdited':
       case 'exported':
       case 'imported':
+      case 'trlExported':
       case 'stepped':
       case 'resetDone':
       case 'methodsSet':

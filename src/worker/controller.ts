@@ -23,7 +23,8 @@ import { PRESETS, SimulatedAnnotator } from '../lib/rl/annotators';
 import { METHODS, METHOD_NAMES, type MethodName } from '../lib/rl/methods/registry';
 import { mergePlane, PLANE_NS, type PlaneAxis, type PlanePoint } from '../lib/rl/plane';
 import { RolledBackError } from '../lib/rl/methods/types';
-import { fromTrlJsonl, toTrlJsonl, type Label } from '../lib/rl/preferences';
+import { agreement, describeFormats, exportLabels, fromTrlJsonl } from '../lib/rl/preferences';
+import { trlZip, type TrainedPolicy } from '../lib/export/trl-zip';
 import type { RefitJob } from '../lib/rl/refit';
 import { RoundLog } from '../lib/rl/rounds';
 import type { LearnJob, Run } from '../lib/rl/run';
@@ -32,6 +33,7 @@ import {
   assertNever,
   PROTOCOL_VERSION,
   type DrawBlindPairRequest,
+  type ExportTrlRequest,
   type EditLabelsRequest,
   type FromWorker,
   type GoldResult,
@@ -79,6 +81,8 @@ export type RunLike = Pick<
   Run,
   | 'checkPrompt'
   | 'checkLabel'
+  | 'base'
+  | 'rewardModel'
   | 'usable'
   | 'labels'
   | 'labelCount'
@@ -205,6 +209,8 @@ export class Loop {
   /** Each method's latest gold result that can stand on the plane (an offline one only when its run had finished): under autopilot the trained methods' points are these (no second evaluation). */
   planeGold = new Map<MethodName, GoldResult>();
   goldCount = 0;
+  /** TRL hand-off zips asked for (they read every model's weights: a job between steps). */
+  trlExports: ExportTrlRequest[] = [];
 }
 
 /** A macrotask boundary: lets queued messages be handled (a resolved promise would not). */
@@ -296,23 +302,25 @@ export class Controller {
         loop.labelOps.push({ kind: 'edit', request: message });
         break;
       case 'exportLabels': {
-        const jsonl = toTrlJsonl(message.labels);
-        this.post({ type: 'exported', requestId: message.requestId, jsonl, count: message.labels.filter((l) => l.choice !== 'skip').length });
+        const out = exportLabels(message.labels);
+        this.post({ type: 'exported', requestId: message.requestId, jsonl: out.preferences, count: out.counts.preferences, ties: out.counts.ties });
         break;
       }
       case 'importLabels': {
         const run = this.requireRun();
-        const parsed = fromTrlJsonl(message.text);
-        const labels: Label[] = [];
-        const errors = [...parsed.errors];
-        for (const label of parsed.labels) {
-          const why = run.checkLabel(label);
-          if (why) errors.push(`label "${label.id}": ${why}`);
-          else labels.push(label);
-        }
-        this.post({ type: 'imported', requestId: message.requestId, labels, errors });
+        const check = (label: Parameters<RunLike['checkLabel']>[0]) => run.checkLabel(label);
+        const files = message.files.map(({ name, text }) => {
+          const r = fromTrlJsonl(text, { check });
+          return { name, labels: r.labels, errors: r.errors, lines: r.lines, formats: describeFormats(r.formats) };
+        });
+        const annotators = [...(message.held.length > 0 ? [message.held] : []), ...files.map((f) => f.labels)];
+        this.post({ type: 'imported', requestId: message.requestId, files, agreement: agreement(annotators) });
         break;
       }
+      case 'exportTrl':
+        this.requireRun();
+        loop.trlExports.push(message);
+        break;
       case 'refit':
         this.requireRun();
         if (message.run) loop.refitWanted = loop.refit === null;
@@ -534,6 +542,7 @@ export class Controller {
     if (!session) return null;
     const run = session.run;
     if (loop.resets.length > 0) return () => this.reset(run);
+    if (loop.trlExports.length > 0) return () => this.exportTrl(run, loop.trlExports.shift()!);
     // A pair costs a few tens of ms and the page may be waiting for it; a label's update, more.
     if (!loop.pairsFailed && loop.outstanding.size < pairBuffer(session)) return () => this.makePair(run);
     // Labels being learned go on before anything else reads the reward model half-updated; during
@@ -789,6 +798,22 @@ export class Controller {
     try {
       const completions = await run.sampleBase(request.prompts, request.temperature);
       this.post({ type: 'samples', requestId: request.requestId, prompts: request.prompts, completions });
+    } catch (e) {
+      this.post({ type: 'error', requestId: request.requestId, message: errorText(e) });
+    }
+  }
+
+  /** The TRL hand-off zip: the base policy, each trained method's policy (first enabled first), the reward model, the labels. */
+  private async exportTrl(run: RunLike, request: ExportTrlRequest): Promise<void> {
+    try {
+      const trained: TrainedPolicy[] = [];
+      for (const name of run.enabled) {
+        const trainer = run.trainer(name);
+        if (trainer?.policy && trainer.steps > 0) trained.push({ name, note: `${METHODS[name].title} after ${trainer.steps} steps`, model: trainer.policy });
+      }
+      const zip = await trlZip({ base: run.base, rewardModel: run.rewardModel.primary, vocab: run.tokenizer.vocab, trained }, request.labels);
+      const bytes = zip.bytes.buffer as ArrayBuffer;
+      this.post({ type: 'trlExported', requestId: request.requestId, zip: bytes, models: zip.models, preferences: zip.preferences, ties: zip.ties }, [bytes]);
     } catch (e) {
       this.post({ type: 'error', requestId: request.requestId, message: errorText(e) });
     }

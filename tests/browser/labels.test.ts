@@ -32,23 +32,25 @@ describe('labels', () => {
       await answer(page, ['A is better', 'B is better', 'Tie']);
       await waitForLabels(page, 3);
 
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export labels (JSONL)' }).click()]);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export labels', exact: true }).click()]);
       expect(download.suggestedFilename()).toBe('rlhf-playground-preferences.jsonl');
       const jsonl = readFileSync(await download.path(), 'utf8');
       const records = jsonl.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(records).toHaveLength(3);
+      expect(records).toHaveLength(2); // the tie is not a preference: it is left out, and the message says so
+      await page.getByText(/Exported 2 labels as TRL preference JSONL\. 1 tie was left out/).waitFor();
       for (const r of records) {
         expect(typeof r.prompt).toBe('string');
-        expect(typeof r.chosen).toBe('string');
+        expect((r.chosen as string).startsWith(' ') || r.chosen === '').toBe(true); // TRL's separating space
         expect(typeof r.rejected).toBe('string');
+        expect(r.annotator).toBe('human');
+        expect(r.model).toBe('base');
       }
       expect(records[1].chosen_position).toBe('B');
-      expect(records[2].tie).toBe(true);
 
-      // Change the first label to B, remove the third: the RM refits (6 steps here) in the background.
+      // Change the first label to B, remove the second: the RM refits (6 steps here) in the background.
       await page.getByText('Label history (3)').click();
       await page.getByLabel('Answer of label 1').selectOption('B');
-      await page.getByRole('button', { name: 'Remove label 3' }).click();
+      await page.getByRole('button', { name: 'Remove label 2' }).click();
       await page.getByRole('button', { name: 'Yes, remove' }).click(); // Remove asks first
       await waitForLabels(page, 2);
       await page.getByText(/The refit finished/).waitFor({ timeout: LOAD_MS });
@@ -60,9 +62,12 @@ describe('labels', () => {
       await expect(page.getByLabel('Answer of label 1').inputValue()).resolves.toBe('B');
       await page.getByText(/The refit finished/).waitFor({ timeout: LOAD_MS }); // the restored labels are learned again
 
-      // Import the exported file: two labels are held already, the removed one comes back.
-      await page.getByLabel('Import labels (JSONL)').setInputFiles({ name: 'prefs.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
-      await page.getByText(/prefs\.jsonl: imported 1 label; 2 already held/).waitFor({ timeout: LOAD_MS });
+      // Import the exported file: a preview, then Merge: label 1 is held already, the removed one comes back.
+      await page.getByLabel('Import labels', { exact: true }).setInputFiles({ name: 'prefs.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
+      const preview = page.getByRole('region', { name: 'Import preview' });
+      await expect(preview.textContent()).resolves.toMatch(/2 labels in 1 file; 1 not held yet.*prefs\.jsonl: read 2 lines in TRL's standard format/);
+      await preview.getByRole('button', { name: 'Merge' }).click();
+      await page.getByText(/prefs\.jsonl: imported 1 label; 1 already held/).waitFor({ timeout: LOAD_MS });
       await waitForLabels(page, 3);
       expect(await statusLabels(page)).toBe(3);
       await page.getByText(/The refit finished/).waitFor({ timeout: LOAD_MS }); // after the import
@@ -84,10 +89,10 @@ describe('labels', () => {
       await answer(page, ['A is better']);
       await waitForLabels(page, 1);
       const bad = ['{"prompt": "the pizza was", "chosen": "good."', 'not json at all', '{"prompt": "x"}', '{"prompt": "the pizza was", "chosen": "zzyzx.", "rejected": "bad."}'].join('\n');
-      await page.getByLabel('Import labels (JSONL)').setInputFiles({ name: 'broken.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(bad) });
+      await page.getByLabel('Import labels', { exact: true }).setInputFiles({ name: 'broken.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(bad) });
       const alert = page.getByRole('alert').filter({ hasText: 'broken.jsonl' });
-      await expect(alert.textContent()).resolves.toMatch(/broken\.jsonl: no label could be read\. line 1: not valid JSON.*line 2: not valid JSON.*line 3: missing "chosen"/);
-      await expect(alert.textContent()).resolves.toMatch(/unknown words: "zzyzx"/);
+      await expect(alert.textContent()).resolves.toMatch(/Nothing imported, your labels are unchanged\. broken\.jsonl: no label could be read \(4 lines\)\. line 1: not valid JSON.*line 2: not valid JSON.*line 3: missing "chosen"/);
+      await expect(alert.textContent()).resolves.toMatch(/line 4: a completion has unknown words: "zzyzx"/);
       expect(await statusLabels(page)).toBe(1);
       expect(errors).toEqual([]);
     } finally {
@@ -114,7 +119,7 @@ describe('labels', () => {
       );
       // The labels are still in the page, learned and exportable.
       await waitForChartPoints(page, 'reward-model', 1, LOAD_MS);
-      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export labels (JSONL)' }).click()]);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export labels', exact: true }).click()]);
       expect(readFileSync(await download.path(), 'utf8').trim().split('\n')).toHaveLength(2);
     } finally {
       await close();

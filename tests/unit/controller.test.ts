@@ -53,6 +53,9 @@ class FakeRun implements RunLike {
   refitDue = false;
   readonly settings = runSettings(undefined, { candidates: 4, buffer: 3, selection: 'most-different', warmupLabels: 0, selectionRound: 5 });
   readonly tokenizer = { vocab: ['fine', 'great'] } as unknown as RunLike['tokenizer'];
+  /** The TRL hand-off's models: not read by these tests. */
+  readonly base = {} as RunLike['base'];
+  readonly rewardModel = {} as RunLike['rewardModel'];
 
   get labels(): readonly Label[] {
     return this.labelLog;

@@ -33,10 +33,29 @@ import { VIEW_KEYS } from './view';
 export { checkNumber, type NumberRule } from './fields';
 
 /**
- * Address keys that other parts of the page read for themselves (the share link's compressed
- * labels travel in `#labels=`): this table neither reads, reports nor rewrites them.
+ * The address parameter that carries labels in a share link (config/share-labels.ts encodes it).
+ * It is not a setting (a RESERVED_KEY): the page reads it, then removes it from the address.
  */
-export const RESERVED_KEYS: readonly string[] = ['labels'];
+export const LABELS_PARAM = 'labels';
+
+/** The `labels=` value of an address, or null when it has none. */
+export function labelsParam(search: string): string | null {
+  return new URLSearchParams(search).get(LABELS_PARAM);
+}
+
+/** `search` without the labels parameter (the page drops it once the labels are loaded, so a reload does not load them again). */
+export function withoutLabelsParam(search: string): string {
+  const params = new URLSearchParams(search);
+  params.delete(LABELS_PARAM);
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * Address keys that other parts of the page read for themselves (the share link's compressed
+ * labels travel in `?labels=`): this table neither reads, reports nor rewrites them.
+ */
+export const RESERVED_KEYS: readonly string[] = [LABELS_PARAM];
 
 /** How autopilot paces itself (the page's side; the annotator itself is AnnotatorSettings). */
 export interface AutopilotSettings {

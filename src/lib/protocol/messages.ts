@@ -20,7 +20,7 @@ import type { AnnotatorSettings, BackendName, PairSettings, RewardSettings } fro
 import type { MethodName } from '../rl/methods/registry';
 import type { MethodDescriptor, RolloutSample } from '../rl/methods/types';
 import type { PresetSpec } from '../rl/annotators';
-import type { Label } from '../rl/preferences';
+import type { Agreement, Label } from '../rl/preferences';
 import type { Demonstration } from '../rl/sft';
 import type { HackingAlarm } from '../rl/alarms';
 import type { HackingReport } from '../rl/symptoms';
@@ -29,7 +29,7 @@ import type { PairOrigin, RoundSummary } from '../rl/rounds';
 import type { PlaneAxis, PlanePoint } from '../rl/plane';
 import type { BlindDraft, Evaluation, LabelEdit, PairDraft, RewardFit, StripRow, Verdict } from '../rl/run';
 
-export type { Choice, Label, LabelSource } from '../rl/preferences';
+export type { Agreement, Choice, Label, LabelSource } from '../rl/preferences';
 export type { Demonstration } from '../rl/sft';
 export type { FieldSpec, FieldValue, NumberRule } from '../config/fields';
 export type { AnnotatorSettings, BackendName, PairSettings, RewardSettings } from '../config/run';
@@ -186,18 +186,28 @@ export interface EditLabelsRequest {
   edit: LabelEdit;
 }
 
-/** Labels as TRL preference JSON lines (src/lib/rl/preferences.ts). */
+/** Labels as TRL preference JSON lines, ties in their own lines (src/lib/rl/preferences.ts). */
 export interface ExportLabelsRequest {
   type: 'exportLabels';
   requestId: number;
   labels: Label[];
 }
 
-/** Parses TRL preference JSON lines; malformed lines are reported, not fatal. */
+/** Parses label files (TRL's preference formats, src/lib/rl/preferences.ts); malformed lines are reported, not fatal. */
 export interface ImportLabelsRequest {
   type: 'importLabels';
   requestId: number;
-  text: string;
+  /** One file per annotator (several students' files merge). */
+  files: { name: string; text: string }[];
+  /** The labels the page holds: the agreement counts them as one more annotator. */
+  held: Label[];
+}
+
+/** The TRL hand-off: a zip of the labels, this run's models as Hugging Face folders, a README and a TRL script (src/lib/export). */
+export interface ExportTrlRequest {
+  type: 'exportTrl';
+  requestId: number;
+  labels: Label[];
 }
 
 /** Starts (true) or cancels (false) a full refit of the reward model in the background. */
@@ -319,6 +329,7 @@ export type ToWorker =
   | EditLabelsRequest
   | ExportLabelsRequest
   | ImportLabelsRequest
+  | ExportTrlRequest
   | RefitMessage
   | SetTrainingMessage
   | StepRequest
@@ -396,17 +407,44 @@ export interface LabelsEditedReply {
 export interface ExportedReply {
   type: 'exported';
   requestId: number;
+  /** TRL preference lines (A and B answers). */
   jsonl: string;
-  /** Lines written (skips are not exported). */
+  /** Lines written (ties and skips are not in it). */
   count: number;
+  /** Ties left out of `jsonl` (the TRL hand-off writes them to ties.jsonl). */
+  ties: number;
+}
+
+/** What one imported file gave. */
+export interface ImportedFile {
+  name: string;
+  labels: Label[];
+  /** One message per rejected line, each starting with "line N:". */
+  errors: string[];
+  /** Non-blank lines read. */
+  lines: number;
+  /** The formats read, in words ("40 lines in TRL's conversational format"). */
+  formats: string;
 }
 
 export interface ImportedReply {
   type: 'imported';
   requestId: number;
-  labels: Label[];
-  /** One message per rejected line, each starting with "line N:". */
-  errors: string[];
+  files: ImportedFile[];
+  /** Between the annotators (each file, and the labels held when there are some) on the pairs they share. */
+  agreement: Agreement;
+}
+
+/** The TRL hand-off zip (transferred), and what it holds. */
+export interface TrlExportReply {
+  type: 'trlExported';
+  requestId: number;
+  zip: ArrayBuffer;
+  /** The model folders in it ("policy-ppo", "reward-model"). */
+  models: string[];
+  /** Preference lines and tie lines written. */
+  preferences: number;
+  ties: number;
 }
 
 export interface SteppedReply {
@@ -491,6 +529,7 @@ export type WorkerReply =
   | LabelsEditedReply
   | ExportedReply
   | ImportedReply
+  | TrlExportReply
   | SteppedReply
   | ResetDoneReply
   | MethodsSetReply
@@ -652,6 +691,7 @@ export interface ReplyTo {
   editLabels: LabelsEditedReply;
   exportLabels: ExportedReply;
   importLabels: ImportedReply;
+  exportTrl: TrlExportReply;
   step: SteppedReply;
   reset: ResetDoneReply;
   setMethods: MethodsSetReply;
@@ -676,6 +716,7 @@ export const REPLY_TYPE: { [K in keyof ReplyTo]: ReplyTo[K]['type'] } = {
   editLabels: 'labelsEdited',
   exportLabels: 'exported',
   importLabels: 'imported',
+  exportTrl: 'trlExported',
   step: 'stepped',
   reset: 'resetDone',
   setMethods: 'methodsSet',

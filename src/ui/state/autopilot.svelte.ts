@@ -174,7 +174,7 @@ export class Autopilot {
         return;
       }
       if (token !== this.token || this.prefs.current?.id !== pair.id) continue;
-      this.prefs.choose(answer, 'simulated');
+      this.prefs.choose(answer, 'simulated', this.annotator().preset);
       this.given += 1;
       const after = this.pacing().trainAfter;
       if (!this.trained && after > 0 && this.prefs.count >= after) {

@@ -128,7 +128,7 @@ export class PipelineState {
     this.problem = null;
     try {
       const { choice } = await client.request('annotate', { prompt: pair.prompt, a: pair.a, b: pair.b, annotator: config.annotator });
-      if (prefs.current?.id === pair.id) prefs.choose(choice, 'simulated');
+      if (prefs.current?.id === pair.id) prefs.choose(choice, 'simulated', config.annotator.preset);
       else this.problem = 'The pair changed while the annotator answered; press again to label the one on screen.';
     } catch (e) {
       this.problem = `Label one pair failed: ${errorText(e)}`;

@@ -198,6 +198,7 @@ export class Playground implements AppLink {
       this.fail(e);
       return;
     }
+    await this.prefs.loadFromLink();
     await this.prefs.syncWorker();
     await this.plane.sync();
     await this.sampleAgain();
