@@ -5,7 +5,7 @@
 //   1. checks that the Hugging Face tokenizer gives our token ids, and that transformers'
 //      log-probabilities of 20 completions of the trained policy match ours within 1e-4;
 //   2. loads preferences.jsonl with `datasets` and checks that prompt + chosen is the text shown;
-//   3. runs the zip's own train_trl.py for 2 steps of RewardTrainer and 2 of DPOTrainer.
+//   3. runs the zip's own train_trl.py for 2 steps each of RewardTrainer, DPOTrainer and GRPOTrainer.
 // Not in CI: the install alone takes minutes. Options: --venv DIR reuses (or makes) a venv there,
 // --iterations N PPO iterations first (default 3), --keep leaves the scratch folder.
 import { execFileSync } from 'node:child_process';
@@ -148,6 +148,8 @@ log('RewardTrainer, 2 steps:');
 py([SCRIPT_NAME, 'reward', '--max-steps', '2', '--batch-size', '8']);
 log('DPOTrainer, 2 steps:');
 py([SCRIPT_NAME, 'dpo', '--max-steps', '2', '--batch-size', '8']);
+log('GRPOTrainer, 2 steps against the exported reward model:');
+py([SCRIPT_NAME, 'grpo', '--max-steps', '2', '--batch-size', '8']);
 log('all checks passed');
 run.dispose();
 if (!opts.keep) rmSync(scratch, { recursive: true, force: true });

@@ -91,7 +91,7 @@ describe('sharing labels', () => {
       await page.getByLabel('Import labels', { exact: true }).setInputFiles({ name: 'payload.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(file) });
       const alert = page.getByRole('region', { name: 'Import preview' }).getByRole('alert');
       await expect(alert.textContent()).resolves.toMatch(/line 2: a completion has unknown words: "<img".*line 3: its prompt has unknown words: "<img"/);
-      await expect(alert.textContent()).resolves.toContain('"onerror="window.__pwned=1"><script>window.__pwned=2<"');
+      await expect(alert.textContent()).resolves.toContain('"onerror="window.__pwned=1"><script>window.__pwned=2</script>"');
       await page.getByRole('button', { name: 'Merge', exact: true }).click();
       await waitForLabels(page, 1);
       expect(await page.locator('img').count()).toBe(images);
@@ -144,12 +144,12 @@ describe('sharing labels', () => {
       ]);
       const preview = page.getByRole('region', { name: 'Import preview' });
       const text = (await preview.textContent()) ?? '';
-      expect(text).toMatch(/6 labels in 2 files/);
+      expect(text).toMatch(/5 labels in 2 files/); // Bob's first line is Alice's first label (same pair, same answer, no id): one label
       expect(text).toMatch(/bob\.jsonl: read 2 lines in TRL's standard format, 1 line in TRL's conversational format with an implicit prompt/);
       expect(text).toMatch(/Agreement between annotators: these 2 files share 2 pairs, and 1 of them \(50 %\) got the same answer from everyone who labelled them\./);
       await preview.getByRole('button', { name: 'Merge' }).click();
-      await waitForLabels(page, 6);
-      await page.getByText(/alice\.jsonl, bob\.jsonl: imported 6 labels\./).waitFor();
+      await waitForLabels(page, 5);
+      await page.getByText(/alice\.jsonl, bob\.jsonl: imported 5 labels\./).waitFor();
       expect(errors).toEqual([]);
     } finally {
       await close();

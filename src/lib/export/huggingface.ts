@@ -24,6 +24,8 @@ export type Folder = Record<string, Uint8Array>;
 const WORD_PATTERN = "[a-z']+|[.,]";
 /** Marks a completion that hit the token budget (tokenizer.ts TRUNCATED_MARK): not a word, so the HF tokenizer drops it as ours does. */
 const TRUNCATION_MARK = '…';
+/** Where a decoded token gets its leading space: before a word, not before punctuation. */
+const WORD_START = "^(?=[a-z'])";
 const PAD_TOKEN = '<pad>';
 /** Not in the vocabulary: an unknown word is an error in transformers too, never a silent id. */
 const UNK_TOKEN = '<unk>';
@@ -112,7 +114,9 @@ export function tokenizerJson(vocab: readonly string[]): Record<string, unknown>
       pair: [{ SpecialToken: { id: EOS_TOKEN, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
       special_tokens: { [EOS_TOKEN]: { id: EOS_TOKEN, ids: [EOS_ID], tokens: [EOS_TOKEN] } },
     },
-    decoder: null,
+    // Decoding puts a space before each word (not before . and ,): a decoded completion starts with
+    // its separating space, so GRPO's and RLOO's prompt + completion re-tokenises as it should.
+    decoder: { type: 'Replace', pattern: { Regex: WORD_START }, content: ' ' },
     model: { type: 'WordLevel', vocab: Object.fromEntries(vocab.map((w, i) => [w, i])), unk_token: UNK_TOKEN },
   };
 }
