@@ -39,6 +39,12 @@ class FakeTrainer implements Trainer {
     return prompts.map(() => 'fine.');
   }
   configure(): void {}
+  saveState() {
+    return { variables: [], values: { steps: this.steps } };
+  }
+  loadValues(values: { steps?: number | number[] }): void {
+    this.steps = Number(values.steps);
+  }
   dispose(): void {}
 }
 

@@ -23,6 +23,17 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /** Where the stream is (a checkpoint saves it; restore() goes back there). */
+  get position(): number {
+    return this.state;
+  }
+
+  /** Continues the stream from a saved position: the next draws equal those after it was saved. */
+  restore(position: number): void {
+    if (!Number.isInteger(position) || position < 0 || position > 0xffffffff) throw new RangeError(`a stream position must be an integer in [0, 2^32), got ${position}`);
+    this.state = position >>> 0;
+  }
+
   /** A uniform float in [0, 1). */
   next(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);

@@ -61,6 +61,11 @@ export class AdamW {
     return [...this.m.values(), ...this.v.values()];
   }
 
+  /** The moments by a stable name (`m/<param>`, `v/<param>`): what a saved checkpoint holds of the optimizer, beside `steps`. */
+  namedState(): [string, tf.Variable][] {
+    return [...[...this.m].map(([n, t]): [string, tf.Variable] => [`m/${n}`, t]), ...[...this.v].map(([n, t]): [string, tf.Variable] => [`v/${n}`, t])];
+  }
+
   /** Restores the step count (bias correction) together with stateVariables(). */
   set steps(t: number) {
     this.t = t;

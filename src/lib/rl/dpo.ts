@@ -26,6 +26,7 @@ import { disposeParams } from '../model/params';
 import { comparisonPairs, type ComparisonPair, type Label } from './preferences';
 import { completionIds, layoutBatch } from './sequences';
 import { trainSteps } from './train-steps';
+import { modelVariables, optimizerVariables, stateCount, type StateValues, type TrainerState } from './trainer-state';
 
 export interface DpoConfig {
   /** Strength of the implicit KL penalty: the reward is beta * log(pi / pi_ref). */
@@ -230,6 +231,15 @@ export class DpoTrainer {
   }
 
   /** Frees the policy, the reference and the optimizer state. */
+  /** The policy and its optimizer, and the step count (the minibatches come from the run's stream for the method, saved with it). */
+  saveState(): TrainerState {
+    return { variables: [...modelVariables('policy', this.policy.params), ...optimizerVariables('policy-opt', this.optimizer)], values: { steps: this.stepCount, optSteps: this.optimizer.steps } };
+  }
+
+  loadValues(values: StateValues): void {
+    [this.stepCount, this.optimizer.steps] = [stateCount(values, 'steps'), stateCount(values, 'optSteps')];
+  }
+
   dispose(): void {
     this.optimizer.dispose();
     disposeParams(this.policy.params);

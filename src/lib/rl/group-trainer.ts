@@ -30,6 +30,7 @@ import { completionIds, completionText, layoutBatch } from './sequences';
 import { completionTokens, gridRow, tokenRows, type AdvantageKind, type TokenBreakdown } from './per-token';
 import { EOS_ID } from '../data/tokenizer';
 import type { KlEstimator } from '../math/stats';
+import { modelVariables, optimizerVariables, stateCount, stateList, stateNumber, type StateValues, type TrainerState } from './trainer-state';
 
 /** The settings every group method has; names follow TRL's GRPOConfig / RLOOConfig where it has them. */
 export interface GroupConfig {
@@ -239,6 +240,20 @@ export abstract class GroupTrainer<C extends GroupConfig> implements Trainer {
     this.cfg = patchConfig(this.cfg, patch);
     this.optimizer.setLearningRate(this.cfg.lr);
     if (patch.klControl === 'fixed' || (patch.beta !== undefined && this.cfg.klControl === 'fixed')) this.beta = this.cfg.beta;
+  }
+
+  /** The policy and its optimizer; the iteration, beta and the KL history the guard reads (the rollouts' streams are forked by iteration). */
+  saveState(): TrainerState {
+    return {
+      variables: [...modelVariables('policy', this.policy.params), ...optimizerVariables('policy-opt', this.optimizer)],
+      values: { iteration: this.iteration, beta: this.beta, klHistory: this.klHistory.slice(), optSteps: this.optimizer.steps },
+    };
+  }
+
+  loadValues(values: StateValues): void {
+    const klHistory = stateList(values, 'klHistory');
+    [this.iteration, this.beta, this.optimizer.steps] = [stateCount(values, 'iteration'), stateNumber(values, 'beta'), stateCount(values, 'optSteps')];
+    this.klHistory.splice(0, this.klHistory.length, ...klHistory);
   }
 
   dispose(): void {

@@ -105,6 +105,16 @@ export class LinearBtEnsemble {
     return new LinearBtEnsemble(thetas, scale);
   }
 
+  /** Its plain numbers (a checkpoint saves them). */
+  get state(): { members: number[][]; scale: number } {
+    return { members: this.members.map((m) => m.slice()), scale: this.scale };
+  }
+
+  /** An ensemble from saved numbers, as it was fitted. */
+  static fromState(state: { members: readonly (readonly number[])[]; scale: number }): LinearBtEnsemble {
+    return new LinearBtEnsemble(state.members.map((m) => m.slice()), state.scale);
+  }
+
   /** Member scores [item][member] of feature rows. */
   scores(features: readonly number[][]): number[][] {
     return features.map((f) => this.members.map((t) => t.reduce((a, w, i) => a + (w * f[i]) / this.scale, 0)));

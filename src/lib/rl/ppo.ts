@@ -21,6 +21,7 @@ import { adaptKlCoef, computeRewards, gae, grid, lengthMask, policyLoss, tokenKl
 import { RolledBackError, type Scorer } from './methods/types';
 import { completionIds, completionText, encodeBatch } from './sequences';
 import { completionTokens, gridRow, tokenRows, type TokenBreakdown } from './per-token';
+import { modelVariables, optimizerVariables, stateCount, stateList, stateNumber, type StateValues, type TrainerState } from './trainer-state';
 
 export { RolledBackError, type Scorer };
 
@@ -307,6 +308,21 @@ export class PpoTrainer {
       'val/clipfrac_avg': sums.vclip / n,
       'val/ratio': sums.ratio / n,
     };
+  }
+
+  /** Policy, critic and both optimizers; the iteration, beta and the KL history the guard reads. */
+  saveState(): TrainerState {
+    return {
+      variables: [...modelVariables('policy', this.policy.params), ...modelVariables('critic', this.critic.params), ...optimizerVariables('policy-opt', this.policyOpt), ...optimizerVariables('critic-opt', this.criticOpt)],
+      values: { iteration: this.iteration, klCoef: this.klCoef, klHistory: this.klHistory.slice(), policyOptSteps: this.policyOpt.steps, criticOptSteps: this.criticOpt.steps },
+    };
+  }
+
+  loadValues(values: StateValues): void {
+    const klHistory = stateList(values, 'klHistory');
+    [this.iteration, this.klCoef] = [stateCount(values, 'iteration'), stateNumber(values, 'klCoef')];
+    [this.policyOpt.steps, this.criticOpt.steps] = [stateCount(values, 'policyOptSteps'), stateCount(values, 'criticOptSteps')];
+    this.klHistory.splice(0, this.klHistory.length, ...klHistory);
   }
 
   dispose(): void {

@@ -20,7 +20,8 @@ export class RefitJob {
   /** Null when the labels hold no comparison (all skips): the fresh model is the result. */
   private readonly steps: RefitRun | null;
 
-  constructor(base: Gpt, tokenizer: Tokenizer, config: RewardConfig, rng: Rng, labels: readonly Label[]) {
+  /** `stream`: the name of `rng` in the run (the adopted model keeps drawing from it, and a checkpoint names it). */
+  constructor(base: Gpt, tokenizer: Tokenizer, config: RewardConfig, rng: Rng, labels: readonly Label[], readonly stream: string) {
     this.labelIds = new Set(labels.map((l) => l.id));
     this.labels = labels.filter((l) => l.choice !== 'skip').length;
     this.shadow = new RewardModel(base, tokenizer, config, rng);

@@ -18,6 +18,7 @@ import { disposeParams } from '../model/params';
 import type { Scorer } from './methods/types';
 import { pairAgrees, type ComparisonPair } from './preferences';
 import { encodeBatch } from './sequences';
+import { modelVariables, optimizerVariables, stateCount, stateNumber, type StateValues, type TrainerState } from './trainer-state';
 
 /** Bradley-Terry loss: weighted mean of -log sigmoid(r_chosen - r_rejected). Call inside tidy. */
 export function bradleyTerryLoss(chosen: tf.Tensor1D, rejected: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
@@ -239,6 +240,27 @@ export class RewardModel {
   /** A scorer function for best-of-N and PPO: normalised scores. */
   scorer(): Scorer {
     return async (prompts, completions) => (await this.score(prompts, completions)).scores;
+  }
+
+  /** Every member and its optimizer, the step count and the normalisation (its update streams are forked by step count). */
+  saveState(): TrainerState {
+    const variables = this.members.flatMap((m, i) => [...modelVariables(`member-${i}`, m.params), ...optimizerVariables(`member-${i}-opt`, this.optimizers[i])]);
+    const values: StateValues = { steps: this.steps, normMean: this.norm.mean, normStd: this.norm.std, optSteps: this.optimizers.map((o) => o.steps) };
+    if (Number.isFinite(this.lastLoss)) values.lastLoss = this.lastLoss;
+    return { variables, values };
+  }
+
+  loadValues(values: StateValues): void {
+    const optSteps = values.optSteps;
+    if (!Array.isArray(optSteps) || optSteps.length !== this.optimizers.length || !optSteps.every((t) => Number.isInteger(t) && t >= 0)) {
+      throw new Error(`the saved reward model has ${Array.isArray(optSteps) ? optSteps.length : 'no'} optimizer step counts; this one has ${this.optimizers.length} members`);
+    }
+    const std = stateNumber(values, 'normStd');
+    if (!(std > 0)) throw new Error(`the saved reward model's normalisation std is ${std}`);
+    this.steps = stateCount(values, 'steps');
+    this.norm = { mean: stateNumber(values, 'normMean'), std };
+    this.lastLoss = values.lastLoss === undefined ? NaN : stateNumber(values, 'lastLoss');
+    optSteps.forEach((t, i) => (this.optimizers[i].steps = t));
   }
 
   private disposeMembers(): void {

@@ -16,6 +16,7 @@ import { DEFAULT_REWARD, type RewardConfig } from '../config/reward';
 import { generatePrompts, splitTokens } from '../data/corpus';
 import { checkCompletion, repeatedWords } from '../data/grammar';
 import { TRUNCATED_MARK, UnknownWordsError, type Tokenizer } from '../data/tokenizer';
+import type * as tf from '@tensorflow/tfjs-core';
 import { hashSeed, Rng } from '../math/rng';
 import { logSigmoid, mean, sigmoid } from '../math/stats';
 import type { Gpt } from '../model/gpt';
@@ -24,7 +25,7 @@ import { winRate, type GoldJudgement, type SimulatedAnnotator } from './annotato
 import { klOnSamples } from './evaluation';
 import { bestOfNKl } from './best-of-n';
 import { nestedBestOfN } from './plane';
-import { completionFeatures, fitPairEnsemble, type LinearBtEnsemble } from './linear-bt';
+import { completionFeatures, fitPairEnsemble, LinearBtEnsemble } from './linear-bt';
 import { SAMPLE_CHUNK, sampleTexts } from './methods/common';
 import { METHODS, type MethodName } from './methods/registry';
 import type { StepResult, Trainer } from './methods/types';
@@ -34,6 +35,11 @@ import { RefitJob } from './refit';
 import { RewardModel } from './reward-model';
 import { completionIds } from './sequences';
 import type { Demonstration } from './sft';
+import type { StateValues, TrainerState } from './trainer-state';
+
+/** The reward model's stream until a refit replaces it (a refit's model draws from the refit's stream). */
+const REWARD_STREAM = 'reward-model';
+const refitStream = (n: number) => `refit-${n}`;
 
 /** Prompts rollouts and varied pairs draw from (the corpus's openings). */
 const PROMPT_POOL_SIZE = 2000;
@@ -57,6 +63,39 @@ export interface RunSettings {
 export function runSettings(reward: RewardSettings = DEFAULT_REWARD_SETTINGS, pairs: PairSettings = DEFAULT_PAIRS, methods: MethodConfigs = defaultMethodConfigs()): RunSettings {
   const { incrementalSteps, refitSteps, ensembleSize, refitEvery } = reward;
   return { reward: { ...DEFAULT_REWARD, incrementalSteps, refitSteps, ensembleSize }, refitEvery, pairs, methods };
+}
+
+/** A trainer, what it was made from (a checkpoint remakes it from the same) and its own random stream. */
+interface TrainerEntry {
+  trainer: Trainer;
+  /** The label version it was made at (stale() compares it). */
+  labels: number;
+  made: { labels: Label[]; demonstrations: Demonstration[] };
+  rng: Rng;
+}
+
+/** Everything of a run but its variables, as a checkpoint saves it (checkpoint.ts): a new Run with these settings and values continues where it was. */
+export interface RunValues {
+  seed: number;
+  settings: RunSettings;
+  enabled: MethodName[];
+  labels: Label[];
+  demonstrations: Demonstration[];
+  labelVersion: number;
+  refits: number;
+  labelsSinceRefit: number;
+  blindDraws: number;
+  /** Positions of the run's consumed streams (pairs and base samples); every other stream is forked by name. */
+  pairStream: number;
+  sampleStream: number;
+  normalisation: { prompts: string[]; completions: string[] } | null;
+  normStale: boolean;
+  /** The pair-selection ensemble of the current round, as fitted (refitted only when the round changes). */
+  ensemble: { round: number; members: number[][]; scale: number } | null;
+  /** The stream the reward model draws from (REWARD_STREAM, or the refit's that made it). */
+  rewardStream: string;
+  rewardModel: StateValues;
+  methods: { name: MethodName; stale: boolean; stream: number; labels: Label[]; demonstrations: Demonstration[]; values: StateValues }[];
 }
 
 /** A pair to label, and the model that wrote it. */
@@ -193,7 +232,7 @@ export class Run {
   private rm: RewardModel;
   private labelLog: Label[] = [];
   private demos: Demonstration[] = [];
-  private readonly trainers = new Map<MethodName, { trainer: Trainer; labels: number }>();
+  private readonly trainers = new Map<MethodName, TrainerEntry>();
   private readonly configs: MethodConfigs;
   /** The methods that train on the labels, in the order the user picked them. */
   private enabledMethods: MethodName[] = [];
@@ -203,6 +242,8 @@ export class Run {
   private normStale = false;
   private readonly baseCache = new Map<string, string[]>();
   private refits = 0;
+  /** The name of the stream the reward model draws from: a refit's model keeps its refit's stream. */
+  private rmStream = REWARD_STREAM;
   private labelsSinceRefit = 0;
   /** Blind pairs drawn (each draw has its own stream). */
   private blindDraws = 0;
@@ -223,7 +264,7 @@ export class Run {
     // Only prompts the shipped vocabulary can read: the corpus code may be newer than the model.
     this.promptPool = generatePrompts(PROMPT_POOL_SIZE, rng.fork('prompts').seed).filter((p) => this.usable(p));
     if (this.promptPool.length === 0) throw new Error("no corpus prompt can be written in the model's vocabulary (model and code out of step?)");
-    this.rm = new RewardModel(base, tokenizer, settings.reward, rng.fork('reward-model'));
+    this.rm = new RewardModel(base, tokenizer, settings.reward, rng.fork(REWARD_STREAM));
     this.pairRng = rng.fork('pairs');
     this.sampleRng = rng.fork('base-samples');
   }
@@ -568,7 +609,7 @@ export class Run {
   startRefit(): RefitJob {
     this.refits += 1;
     this.labelsSinceRefit = 0;
-    return new RefitJob(this.base, this.tokenizer, this.settings.reward, this.rng.fork(`refit-${this.refits}`), this.labelLog);
+    return new RefitJob(this.base, this.tokenizer, this.settings.reward, this.rng.fork(refitStream(this.refits)), this.labelLog, refitStream(this.refits));
   }
 
   /** Makes a finished refit the reward model: learns the labels that came during it, then swaps. */
@@ -579,6 +620,7 @@ export class Run {
     await this.renormalise(shadow);
     this.rm.dispose();
     this.rm = shadow;
+    this.rmStream = job.stream;
     this.normStale = false;
   }
 
@@ -626,25 +668,26 @@ export class Run {
     return t !== null && t.totalSteps !== null && t.steps >= t.totalSteps;
   }
 
-  /** The method's trainer, made now from the base model, the current reward model and labels. */
-  private ensureTrainer(name: MethodName): Trainer {
+  /** The method's trainer, made now from the base model, the current reward model and labels (a checkpoint's: the labels it was made from). */
+  private ensureTrainer(name: MethodName, made: TrainerEntry['made'] = { labels: this.labelLog.slice(), demonstrations: this.demos }): Trainer {
     const existing = this.trainers.get(name);
     if (existing) return existing.trainer;
     const spec = METHODS[name];
+    const rng = this.rng.fork(`method-${name}`);
     const trainer = spec.create(
       {
         base: this.base,
         tokenizer: this.tokenizer,
         scorer: this.score,
         rewardModel: this.rm.primary,
-        labels: this.labelLog.slice(),
-        demonstrations: this.demos,
+        labels: made.labels,
+        demonstrations: made.demonstrations,
         prompts: this.promptPool,
-        rng: this.rng.fork(`method-${name}`),
+        rng,
       },
       this.configs[name],
     );
-    this.trainers.set(name, { trainer, labels: this.labelVersion });
+    this.trainers.set(name, { trainer, labels: this.labelVersion, made, rng });
     return trainer;
   }
 
@@ -662,6 +705,78 @@ export class Run {
 
   resetMethods(): void {
     for (const name of [...this.trainers.keys()]) this.resetMethod(name);
+  }
+
+  // ---- checkpoints (checkpoint.ts writes the variables to bytes and back) ----
+
+  /** The whole trained state: the reward model, every trainer, the label log and the streams' positions. A refit in progress is not part of it (it starts again). */
+  saveState(): { values: RunValues; variables: [string, tf.Variable][] } {
+    const rm = this.rm.saveState();
+    const variables = rm.variables.map(([n, v]): [string, tf.Variable] => [`reward-model/${n}`, v]);
+    const methods: RunValues['methods'] = [];
+    for (const [name, entry] of this.trainers) {
+      const state: TrainerState = entry.trainer.saveState();
+      variables.push(...state.variables.map(([n, v]): [string, tf.Variable] => [`method/${name}/${n}`, v]));
+      methods.push({ name, stale: this.stale(name), stream: entry.rng.position, labels: entry.made.labels.slice(), demonstrations: entry.made.demonstrations.slice(), values: state.values });
+    }
+    const values: RunValues = {
+      seed: this.rng.seed,
+      settings: { ...this.settings, methods: structuredClone(this.configs) },
+      enabled: [...this.enabledMethods],
+      labels: this.labelLog.slice(),
+      demonstrations: this.demos.slice(),
+      labelVersion: this.labelVersion,
+      refits: this.refits,
+      labelsSinceRefit: this.labelsSinceRefit,
+      blindDraws: this.blindDraws,
+      pairStream: this.pairRng.position,
+      sampleStream: this.sampleRng.position,
+      normalisation: this.normSet && { prompts: [...this.normSet.prompts], completions: [...this.normSet.completions] },
+      normStale: this.normStale,
+      ensemble: this.ensemble && { round: this.ensemble.round, ...this.ensemble.model.state },
+      rewardStream: this.rmStream,
+      rewardModel: rm.values,
+      methods,
+    };
+    return { values, variables };
+  }
+
+  /**
+   * Continues a saved run in this one, made with the saved seed and settings and never used: the
+   * plain values are set, each saved method's trainer is made again from the labels it was made
+   * from, and `write` gets every variable of the result by name (the saved values go into them).
+   * Throws a readable Error when a value does not fit; the caller then disposes this run.
+   */
+  restoreState(values: RunValues, write: (variables: [string, tf.Variable][]) => void): void {
+    if (values.seed !== this.rng.seed) throw new Error(`the saved run has seed ${values.seed}, this one ${this.rng.seed}`);
+    this.labelLog = values.labels.slice();
+    this.demos = values.demonstrations.slice();
+    this.enabledMethods = [...values.enabled];
+    [this.labelVersion, this.refits, this.labelsSinceRefit, this.blindDraws] = [values.labelVersion, values.refits, values.labelsSinceRefit, values.blindDraws];
+    this.pairRng.restore(values.pairStream);
+    this.sampleRng.restore(values.sampleStream);
+    this.normSet = values.normalisation && { prompts: [...values.normalisation.prompts], completions: [...values.normalisation.completions] };
+    this.normStale = values.normStale;
+    this.ensemble = values.ensemble && { round: values.ensemble.round, model: LinearBtEnsemble.fromState(values.ensemble) };
+    if (values.rewardStream !== this.rmStream) {
+      if (!/^refit-\d+$/.test(values.rewardStream)) throw new Error(`the saved reward model's stream "${values.rewardStream}" is not one a run makes`);
+      this.rm.dispose();
+      this.rm = new RewardModel(this.base, this.tokenizer, this.settings.reward, this.rng.fork(values.rewardStream));
+      this.rmStream = values.rewardStream;
+    }
+    this.rm.loadValues(values.rewardModel);
+    for (const m of values.methods) {
+      try {
+        const trainer = this.ensureTrainer(m.name, { labels: m.labels.slice(), demonstrations: m.demonstrations.slice() });
+        trainer.loadValues(m.values);
+      } catch (e) {
+        throw new Error(`${METHODS[m.name].title} cannot be restored: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      const entry = this.trainers.get(m.name)!;
+      entry.rng.restore(m.stream);
+      if (m.stale) entry.labels = -1; // older than every label version
+    }
+    write(this.saveState().variables);
   }
 
   // ---- evaluation ----

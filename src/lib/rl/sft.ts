@@ -19,6 +19,7 @@ import { disposeParams } from '../model/params';
 import type { Label } from './preferences';
 import { completionIds, layoutBatch } from './sequences';
 import { trainSteps } from './train-steps';
+import { modelVariables, optimizerVariables, stateCount, type StateValues, type TrainerState } from './trainer-state';
 
 /** A completion the user wrote for a prompt (texts, as labels hold them; " …" marks no EOS). */
 export interface Demonstration {
@@ -128,6 +129,15 @@ export class SftTrainer {
   }
 
   /** Frees the policy and the optimizer state. */
+  /** The policy and its optimizer, and the step count (the minibatches come from the run's stream for the method, saved with it). */
+  saveState(): TrainerState {
+    return { variables: [...modelVariables('policy', this.policy.params), ...optimizerVariables('policy-opt', this.optimizer)], values: { steps: this.stepCount, optSteps: this.optimizer.steps } };
+  }
+
+  loadValues(values: StateValues): void {
+    [this.stepCount, this.optimizer.steps] = [stateCount(values, 'steps'), stateCount(values, 'optSteps')];
+  }
+
   dispose(): void {
     this.optimizer.dispose();
     disposeParams(this.policy.params);

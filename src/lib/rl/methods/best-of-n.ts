@@ -5,6 +5,7 @@
 import { int } from '../../config/fields';
 import { mean } from '../../math/stats';
 import { bestOfN, bestOfNKl } from '../best-of-n';
+import { stateCount } from '../trainer-state';
 import { defineMethod, patchConfig } from './common';
 import type { Trainer } from './types';
 
@@ -67,6 +68,10 @@ export const BEST_OF_N = defineMethod<BestOfNConfig>({
       },
       configure(patch) {
         cfg = patchConfig(cfg, patch);
+      },
+      saveState: () => ({ variables: [], values: { steps } }), // its batches come from the run's stream for the method, saved with it
+      loadValues(values) {
+        steps = stateCount(values, 'steps');
       },
       dispose() {}, // it owns no tensor: it samples the shared base model
     };

@@ -49,6 +49,8 @@ export const DPO = defineMethod<DpoMethodConfig>({
       configure(patch) {
         cfg = patchConfig(cfg, patch); // read by the next run: DPO's optimizer keeps its rate
       },
+      saveState: () => dpo.saveState(),
+      loadValues: (values) => dpo.loadValues(values),
       dispose: () => dpo.dispose(),
     };
   },

@@ -50,6 +50,8 @@ export const PPO = defineMethod<PpoConfig>({
       complete: (prompts, rng) => sampleTexts(ppo.policy, ctx.tokenizer, prompts, rng),
       explain: (prompt, completion) => ppo.explain(prompt, completion),
       configure: (patch) => ppo.updateConfig(patchConfig(ppo.config, patch)),
+      saveState: () => ppo.saveState(),
+      loadValues: (values) => ppo.loadValues(values),
       dispose: () => ppo.dispose(),
     };
   },

@@ -42,6 +42,8 @@ export const SFT = defineMethod<SftMethodConfig>({
       configure(patch) {
         cfg = patchConfig(cfg, patch);
       },
+      saveState: () => sft.saveState(),
+      loadValues: (values) => sft.loadValues(values),
       dispose: () => sft.dispose(),
     };
   },

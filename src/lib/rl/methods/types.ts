@@ -12,6 +12,7 @@ import type { Gpt } from '../../model/gpt';
 import type { TokenBreakdown } from '../per-token';
 import type { Label } from '../preferences';
 import type { Demonstration } from '../sft';
+import type { StateValues, TrainerState } from '../trainer-state';
 
 /** Scores completions of prompts: the reward model's normalised scores (mean 0, std 1 on base samples). */
 export type Scorer = (prompts: string[], completions: string[]) => Promise<number[]>;
@@ -93,6 +94,10 @@ export interface Trainer {
   explain?(prompt: string, completion: string): Promise<TokenBreakdown>;
   /** New settings from the next step on (the page's live controls); the values were checked at the boundary. */
   configure(config: Record<string, FieldValue>): void;
+  /** What a checkpoint keeps: the variables its next steps read, and its step counts and controller state. */
+  saveState(): TrainerState;
+  /** Sets the plain values of a saved state (the checkpoint writes the variables); throws on a malformed value. */
+  loadValues(values: StateValues): void;
   dispose(): void;
 }
 
