@@ -2,7 +2,9 @@
 // an id, resolves the promise of the request a reply names, and hands the worker's events (pairs,
 // metrics, run state) to `onEvent`. A failure of the worker itself (its script does not load, it
 // crashes, an error outside any request) goes to `onFailure`, and every pending request is
-// rejected, so the page never waits for a reply that cannot come.
+// rejected, so the page never waits for a reply that cannot come. A worker that posts nothing for
+// STALL_MS while a request waits has hung (an endless loop, a tab starved of memory): it counts
+// as a failure too, so the page can restart it.
 import {
   assertNever,
   PROTOCOL_VERSION,
@@ -32,8 +34,15 @@ export interface WorkerLike {
   terminate(): void;
 }
 
+/** Silence that counts as a hang while a request waits: longer than the slowest job measured (a PPO iteration on a software WebGPU adapter took 103 s); a busy worker posts an event at least every iteration. */
+export const STALL_MS = 180_000;
+/** How often the silence is checked. */
+const STALL_CHECK_MS = 5_000;
+
 interface Pending {
   expects: WorkerReply['type'];
+  /** When it was sent (the silence is counted from the later of this and the last message). */
+  sentAt: number;
   resolve: (reply: WorkerReply) => void;
   reject: (error: Error) => void;
 }
@@ -53,9 +62,22 @@ export class WorkerClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private stopped = false;
+  /** When the worker last posted anything. */
+  private heardAt: number;
+  private readonly watchdog: ReturnType<typeof setInterval>;
 
-  constructor(private readonly worker: WorkerLike = startWorker()) {
-    worker.addEventListener('message', (event: MessageEvent<FromWorker>) => this.receive(event.data));
+  /** `now` and `stallMs`: the clock and the hang limit (tests shorten them). */
+  constructor(
+    private readonly worker: WorkerLike = startWorker(),
+    private readonly stallMs = STALL_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.heardAt = now();
+    this.watchdog = setInterval(() => this.checkStall(), Math.min(STALL_CHECK_MS, stallMs));
+    worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
+      this.heardAt = this.now();
+      this.receive(event.data);
+    });
     worker.addEventListener('error', (event: Event) => {
       // A module worker whose script fails to load gives a bare Event with no message.
       const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : ' (its script did not load or crashed)';
@@ -75,7 +97,7 @@ export class WorkerClient {
     const message = { ...body, type, requestId } as unknown as ToWorker;
     return new Promise<ReplyTo[K]>((resolve, reject) => {
       // receive() resolves only with a reply whose type is REPLY_TYPE[type], i.e. a ReplyTo[K].
-      this.pending.set(requestId, { expects: REPLY_TYPE[type], resolve: resolve as (reply: WorkerReply) => void, reject });
+      this.pending.set(requestId, { expects: REPLY_TYPE[type], sentAt: this.now(), resolve: resolve as (reply: WorkerReply) => void, reject });
       this.worker.postMessage(message);
     });
   }
@@ -87,6 +109,7 @@ export class WorkerClient {
 
   dispose(): void {
     this.stopped = true;
+    clearInterval(this.watchdog);
     this.worker.terminate();
     this.rejectAll('the worker was stopped');
   }
@@ -110,7 +133,10 @@ export class WorkerClient {
       case 'rewardStepped':
       case 'tokenBreakdown':
       case 'roundStarted':
-      case 'blindPair': {
+      case 'blindPair':
+      case 'checkpointSaved':
+      case 'checkpointRestored':
+      case 'checkpointExported': {
         const p = this.pending.get(message.requestId);
         if (!p) return; // a reply to a request nobody waits for any more
         this.pending.delete(message.requestId);
@@ -141,6 +167,7 @@ export class WorkerClient {
       case 'hacking':
       case 'warning':
       case 'rounds':
+      case 'checkpoint':
         this.onEvent(message);
         break;
       default:
@@ -148,9 +175,18 @@ export class WorkerClient {
     }
   }
 
+  /** A request has waited STALL_MS and the worker has posted nothing since it was sent: it hung. */
+  private checkStall(): void {
+    if (this.stopped || this.pending.size === 0) return;
+    const oldest = Math.min(...[...this.pending.values()].map((p) => p.sentAt));
+    const silent = this.now() - Math.max(oldest, this.heardAt);
+    if (silent >= this.stallMs) this.fail(`The background worker stopped answering (nothing for ${Math.round(silent / 1000)} s)`);
+  }
+
   private fail(message: string): void {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.watchdog);
     this.worker.terminate(); // whatever state it is in, the page starts a fresh one to go on
     this.rejectAll(message);
     this.onFailure(message);

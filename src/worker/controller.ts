@@ -12,7 +12,9 @@
 // that can wait (offline runs, refit slices, the reward-KL plane: slices of up to ~0.7 s) waits
 // while a person is clicking, and the normalisation samples are drawn while the worker is idle.
 // All the state of one run lives in one Loop object, made anew by init, so nothing of an old run
-// is left behind.
+// is left behind. A checkpoint of the whole trained state goes to the page every CHECKPOINT_EVERY
+// iterations, after a refit or an offline run, and on Pause; a restore takes its place in the
+// label queue, so that labels and edits sent before and after it apply in order.
 import type { FieldValue } from '../lib/config/fields';
 import type { AnnotatorSettings, BackendName } from '../lib/config/run';
 import type { Rng } from '../lib/math/rng';
@@ -28,10 +30,12 @@ import { trlZip, type TrainedPolicy } from '../lib/export/trl-zip';
 import type { RefitJob } from '../lib/rl/refit';
 import { RoundLog } from '../lib/rl/rounds';
 import type { LearnJob, Run } from '../lib/rl/run';
+import type { CheckpointFile, CheckpointMeta } from '../lib/rl/checkpoint';
 import {
   ANNOTATOR_PRESET_NAMES,
   assertNever,
   PROTOCOL_VERSION,
+  type CheckpointEvent,
   type DrawBlindPairRequest,
   type ExportTrlRequest,
   type EditLabelsRequest,
@@ -44,6 +48,7 @@ import {
   type MethodStateEvent,
   type ModelInfo,
   type PresetInfo,
+  type RestoreCheckpointRequest,
   type RewardMetrics,
   type SampleRequest,
   type SlowBackend,
@@ -73,6 +78,10 @@ export const LABELLING_QUIET_MS = 1500;
 export const LABELLING_BURST_MS = 400;
 /** More prompts than this in one sample request is a bug in the caller, not a wish. */
 export const MAX_PROMPTS = 256;
+/** A checkpoint every this many iterations (all methods together): 1-2 s each on WASM, so a crash loses at most ~10 s of training, and saving (~50 ms for a few MB) costs under 1 % of them. */
+export const CHECKPOINT_EVERY = 5;
+/** The request id of work the worker queues itself after a restore (labels the checkpoint lacked): the page sends no request with it, so nobody waits for its reply. */
+const RESTORED = 0;
 
 export type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 
@@ -129,6 +138,10 @@ export interface SessionLike {
   readonly run: RunLike;
   methodInfo(): MethodInfo[];
   checkPatch(method: MethodName, patch: Record<string, FieldValue>): string | null;
+  /** The whole trained state as one file (src/lib/rl/checkpoint.ts). */
+  saveCheckpoint(options: { labels?: readonly Label[]; extra?: Record<string, number> }): Promise<{ meta: CheckpointMeta; bytes: Uint8Array }>;
+  /** Replaces the run with the checkpoint's; throws a message naming the problem, the run untouched. */
+  restoreCheckpoint(bytes: Uint8Array): Pick<CheckpointFile, 'meta' | 'labels' | 'extra'> & { values: { seed: number } };
   dispose(): void;
 }
 
@@ -141,7 +154,10 @@ type Turn = 'labels' | 'online' | 'offline' | 'refit' | 'plane';
 const TURNS: readonly Turn[] = ['labels', 'online', 'offline', 'refit', 'plane'];
 
 /** Labels and edits, kept in one queue so they apply in the order the page sent them. */
-type LabelOp = { kind: 'label'; request: LabelRequest } | { kind: 'edit'; request: EditLabelsRequest };
+type LabelOp = { kind: 'label'; request: LabelRequest } | { kind: 'edit'; request: EditLabelsRequest } | { kind: 'restore'; request: RestoreCheckpointRequest };
+
+/** A checkpoint the page asked for: to keep (saveCheckpoint), or to download with its labels (exportCheckpoint). */
+type CheckpointAsk = { kind: 'save'; requestId: number } | { kind: 'export'; requestId: number; labels: Label[] };
 
 /** A pair sent and not yet labelled or skipped, and the policy that wrote it. */
 interface Outstanding {
@@ -211,6 +227,15 @@ export class Loop {
   goldCount = 0;
   /** TRL hand-off zips asked for (they read every model's weights: a job between steps). */
   trlExports: ExportTrlRequest[] = [];
+  /** A checkpoint event due (null: none), iterations since the last one, and the ones asked for. */
+  checkpointDue: CheckpointEvent['reason'] | null = null;
+  sinceCheckpoint = 0;
+  checkpointAsks: CheckpointAsk[] = [];
+}
+
+/** An ArrayBuffer holding exactly `bytes` (to transfer). */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : bytes.slice().buffer;
 }
 
 /** A macrotask boundary: lets queued messages be handled (a resolved promise would not). */
@@ -330,6 +355,7 @@ export class Controller {
         this.requireRun();
         if (loop.running !== message.running) {
           loop.running = message.running;
+          if (!loop.running) loop.checkpointDue = 'pause';
           this.postRunState();
         }
         break;
@@ -437,6 +463,19 @@ export class Controller {
         loop.rewardSteps.push(message.requestId);
         break;
       }
+      case 'saveCheckpoint':
+        this.requireRun();
+        loop.checkpointAsks.push({ kind: 'save', requestId: message.requestId });
+        break;
+      case 'exportCheckpoint':
+        this.requireRun();
+        loop.checkpointAsks.push({ kind: 'export', requestId: message.requestId, labels: message.labels });
+        break;
+      case 'restoreCheckpoint':
+        this.requireRun();
+        if (!(message.bytes instanceof ArrayBuffer)) throw new Error('a checkpoint must be sent as an ArrayBuffer');
+        loop.labelOps.push({ kind: 'restore', request: message });
+        break;
       default:
         assertNever(message);
     }
@@ -550,9 +589,12 @@ export class Controller {
     const burst = this.answeredWithin(LABELLING_BURST_MS);
     if (loop.learning) return burst ? null : () => this.learnSlice(run);
     if (loop.labelOps.length > 0 && loop.labelOps[0].kind === 'edit') return () => this.edit(run);
+    if (loop.labelOps.length > 0 && loop.labelOps[0].kind === 'restore') return () => this.restore(session);
     if (loop.samples.length > 0) return () => this.sample(run, loop.samples.shift()!);
     if (loop.blindPairs.length > 0) return () => this.blindPair(run, loop.blindPairs.shift()!);
     if (loop.perTokens.length > 0) return () => this.perToken(run, loop.perTokens.shift()!);
+    if (loop.checkpointAsks.length > 0) return () => this.checkpointAsk(session, loop.checkpointAsks.shift()!);
+    if (loop.checkpointDue) return () => this.checkpoint(session, loop.checkpointDue!);
     const online = run.enabled.filter((m) => METHODS[m].kind === 'online');
     const training = (loop.running && online.length > 0) || loop.stepQueue.length > 0;
     if (loop.annotator && this.goldDue(run)) return () => this.gold(run);
@@ -987,6 +1029,7 @@ export class Controller {
       loop.refit = null;
       await run.adoptRefit(refit);
       this.post({ type: 'refit', progress: null, outcome: 'done' });
+      loop.checkpointDue ??= 'periodic'; // a refit is ~20 s of work: keep it
       await this.rewardReport(run, 'refit');
       loop.stripVersion += 1;
     } catch (e) {
@@ -1015,6 +1058,7 @@ export class Controller {
       const result = await run.step(method);
       const step = run.trainer(method)?.steps ?? 0;
       this.post({ type: 'iteration', method, step, metrics: result.metrics, samples: result.samples });
+      this.countIteration();
       const hacking = loop.symptoms.receiveIteration(method, step, result.metrics);
       if (hacking) this.post({ type: 'hacking', report: hacking });
       loop.stripVersion += 1;
@@ -1042,6 +1086,7 @@ export class Controller {
       const result = await run.step(method);
       const step = run.trainer(method)?.steps ?? 0;
       this.post({ type: 'iteration', method, step, metrics: result.metrics, samples: result.samples });
+      this.countIteration();
       if (run.finished(method)) this.endOffline(method, 'done');
       else this.post(this.methodState(run, method, true));
     } catch (e) {
@@ -1052,7 +1097,93 @@ export class Controller {
 
   private stop(reason: string): void {
     this.loop.running = false;
+    this.loop.checkpointDue ??= 'pause'; // after a rollback: the rolled-back state
     this.postRunState(reason);
+  }
+
+  // ---- checkpoints ----
+
+  /** Counts an iteration towards the next periodic checkpoint. */
+  private countIteration(): void {
+    const loop = this.loop;
+    loop.sinceCheckpoint += 1;
+    if (loop.sinceCheckpoint >= CHECKPOINT_EVERY) loop.checkpointDue ??= 'periodic';
+  }
+
+  /** What the scheduler keeps beside the run in a checkpoint: its report counter (the reward chart's x axis goes on from it). */
+  private checkpointExtra(): Record<string, number> {
+    return { rewardReports: this.loop.rewardReports };
+  }
+
+  /** A checkpoint event for the page to keep (its bytes transferred). */
+  private async checkpoint(session: SessionLike, reason: CheckpointEvent['reason']): Promise<void> {
+    const loop = this.loop;
+    loop.checkpointDue = null;
+    loop.sinceCheckpoint = 0;
+    try {
+      const { meta, bytes } = await session.saveCheckpoint({ extra: this.checkpointExtra() });
+      const buffer = ownBuffer(bytes);
+      this.post({ type: 'checkpoint', reason, meta, bytes: buffer }, [buffer]);
+    } catch (e) {
+      this.post({ type: 'warning', message: `Could not take a checkpoint of the run: ${errorText(e)}. Training goes on; a crash now would restart from the previous one.` });
+    }
+  }
+
+  private async checkpointAsk(session: SessionLike, ask: CheckpointAsk): Promise<void> {
+    try {
+      const { meta, bytes } = await session.saveCheckpoint({ labels: ask.kind === 'export' ? ask.labels : undefined, extra: this.checkpointExtra() });
+      const buffer = ownBuffer(bytes);
+      if (ask.kind === 'save') this.post({ type: 'checkpointSaved', requestId: ask.requestId, meta, bytes: buffer }, [buffer]);
+      else this.post({ type: 'checkpointExported', requestId: ask.requestId, meta, bytes: buffer }, [buffer]);
+    } catch (e) {
+      this.post({ type: 'error', requestId: ask.requestId, message: `Could not write the checkpoint: ${errorText(e)}` });
+    }
+  }
+
+  /**
+   * Continues from a checkpoint: the session replaces the run (or refuses the file, and nothing
+   * changes). The scheduler's work on the old run goes (a refit, offline runs, steps, pairs sent);
+   * training is paused. Labels: the page's log (absent: the file's). Those the
+   * checkpoint lacks are learned next, as new labels; if it holds one the log no longer has (or
+   * with another answer), the log replaces its labels and the reward model is refitted.
+   */
+  private async restore(session: SessionLike): Promise<void> {
+    const loop = this.loop;
+    const { request } = loop.labelOps.shift() as { request: RestoreCheckpointRequest };
+    let file: ReturnType<SessionLike['restoreCheckpoint']>;
+    try {
+      file = session.restoreCheckpoint(new Uint8Array(request.bytes));
+    } catch (e) {
+      this.post({ type: 'error', requestId: request.requestId, message: `The checkpoint was not restored: ${errorText(e)}` });
+      return;
+    }
+    const run = session.run;
+    const wanted = request.labels ?? (file.labels.length > 0 ? file.labels : [...run.labels]);
+    this.cancelRefit('cancelled');
+    loop.refitWanted = false;
+    for (const m of [...loop.offlineRuns]) this.endOffline(m, 'cancelled');
+    for (const requestId of loop.steps.splice(0)) this.post({ type: 'error', requestId, message: 'the run was restored from a checkpoint' });
+    loop.stepQueue = [];
+    loop.running = false;
+    const sent = [...loop.outstanding.keys()];
+    loop.outstanding.clear();
+    if (sent.length > 0) this.post({ type: 'pairsWithdrawn', ids: sent });
+    loop.goldAt = null;
+    loop.stripVersion += 1;
+    loop.sinceCheckpoint = 0;
+    loop.rewardReports = file.extra.rewardReports ?? loop.rewardReports;
+    this.resetPlane(null);
+    const answers = new Map(wanted.map((l) => [l.id, l.choice]));
+    const saved = new Set(run.labels.map((l) => l.id));
+    if (run.labels.every((l) => answers.get(l.id) === l.choice)) {
+      const fresh = wanted.filter((l) => !saved.has(l.id));
+      loop.labelOps.unshift(...fresh.map((label): LabelOp => ({ kind: 'label', request: { type: 'label', requestId: RESTORED, label, pairId: null } })));
+    } else {
+      loop.labelOps.unshift({ kind: 'edit', request: { type: 'editLabels', requestId: RESTORED, edit: { op: 'replace', labels: wanted } } });
+    }
+    await this.rewardReport(run, 'restore');
+    this.postRunState();
+    this.post({ type: 'checkpointRestored', requestId: request.requestId, meta: file.meta, labels: wanted, seed: file.values.seed, enabled: [...run.enabled], methods: session.methodInfo(), steps: this.steps(run) });
   }
 }
 

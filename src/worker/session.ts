@@ -3,6 +3,8 @@
 // progress, each method's policy, reference and critic. The run is the one `npm run experiment`
 // measures; the session only opens it from the page's request and checks the method settings that
 // came with it (the page address), and the controller schedules the run's work between messages.
+// A checkpoint (src/lib/rl/checkpoint.ts) is taken from the run and restored into a new one that
+// replaces it, on the same base model: a file that does not fit leaves the run as it was.
 import { addressProblem, checkField, readField, type FieldValue } from '../lib/config/fields';
 import { DEFAULT_PAIRS, DEFAULT_REWARD_SETTINGS, type BackendName } from '../lib/config/run';
 import { DEFAULT_RUN_CONFIG } from '../lib/config/url';
@@ -13,6 +15,8 @@ import { countParams, disposeParams } from '../lib/model/params';
 import { describeMethod, isMethodName, METHOD_NAMES, METHODS, type MethodName } from '../lib/rl/methods/registry';
 import { fieldUrlKey } from '../lib/rl/methods/types';
 import { defaultMethodConfigs, Run, runSettings, type MethodConfigs } from '../lib/rl/run';
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFile, type CheckpointMeta } from '../lib/rl/checkpoint';
+import type { Label } from '../lib/rl/preferences';
 import type { InitRequest, MethodInfo, MethodRequest, ModelInfo, SlowBackend } from '../lib/protocol/messages';
 import { chooseBackend, errorText } from './backend';
 
@@ -80,10 +84,30 @@ export class Session {
     /** Why the chosen backend is slow here, or null. */
     readonly slow: SlowBackend | null,
     readonly modelInfo: ModelInfo,
-    readonly run: Run,
+    private current: Run,
     /** Method settings the request carried that were refused. */
     readonly problems: string[],
   ) {}
+
+  /** The run (a restored checkpoint replaces it). */
+  get run(): Run {
+    return this.current;
+  }
+
+  /** The whole trained state as one file; `labels`: the label log it carries (the run's by default). */
+  saveCheckpoint(options: { labels?: readonly Label[]; extra?: Record<string, number> } = {}): Promise<{ meta: CheckpointMeta; bytes: Uint8Array }> {
+    return saveCheckpoint(this.current, options);
+  }
+
+  /** Replaces the run with the checkpoint's; throws a CheckpointError naming the problem, the run untouched. */
+  restoreCheckpoint(bytes: Uint8Array): CheckpointFile {
+    const { base, tokenizer } = this.current;
+    const file = readCheckpoint(bytes, { config: base.config, vocab: tokenizer.vocab });
+    const run = restoreCheckpoint(file, base, tokenizer);
+    this.current.dispose(); // its own models; the base model is shared
+    this.current = run;
+    return file;
+  }
 
   /** Chooses the backend and loads the base model; throws a readable Error on any failure. */
   static async open(init: InitRequest): Promise<Session> {

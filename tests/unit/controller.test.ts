@@ -13,7 +13,7 @@ import type { StepResult, Trainer } from '../../src/lib/rl/methods/types';
 import type { Label } from '../../src/lib/rl/preferences';
 import type { RefitJob } from '../../src/lib/rl/refit';
 import { defaultMethodConfigs, runSettings, type BlindDraft, type Evaluation, type LearnJob, type PairDraft, type Verdict } from '../../src/lib/rl/run';
-import { Controller, LABELLING_BURST_MS, LABELLING_QUIET_MS, Loop, type RunLike, type SessionLike } from '../../src/worker/controller';
+import { CHECKPOINT_EVERY, Controller, LABELLING_BURST_MS, LABELLING_QUIET_MS, Loop, type RunLike, type SessionLike } from '../../src/worker/controller';
 import { PLANE_NS } from '../../src/lib/rl/plane';
 import { PROTOCOL_VERSION, type FromWorker, type ToWorker } from '../../src/lib/protocol/messages';
 import type { TokenBreakdown } from '../../src/lib/rl/per-token';
@@ -247,6 +247,19 @@ function setup() {
     run,
     methodInfo: () => [],
     checkPatch: () => null,
+    // A fake checkpoint: the label log and PPO's steps as JSON (the real file is checkpoint.test.ts's).
+    saveCheckpoint: async ({ labels }) => {
+      run.calls.push('checkpoint');
+      const meta = { createdAt: 0, labels: run.labelCount, steps: { ppo: run.trainers.get('ppo')?.steps ?? 0 }, bytes: 0, format: 'fake' };
+      return { meta, bytes: new TextEncoder().encode(JSON.stringify({ labels: labels ?? run.labelLog, steps: meta.steps.ppo })) };
+    },
+    restoreCheckpoint: (bytes) => {
+      if (bytes.byteLength === 0) throw new Error('the checkpoint file is empty');
+      const saved = JSON.parse(new TextDecoder().decode(bytes)) as { labels: Label[]; steps: number };
+      run.calls.push('restore');
+      run.labelLog = saved.labels.slice();
+      return { meta: { createdAt: 0, labels: saved.labels.length, steps: { ppo: saved.steps }, bytes: bytes.byteLength, format: 'fake' }, labels: saved.labels, extra: {}, values: { seed: 1 } };
+    },
     dispose: () => run.calls.push('dispose'),
   };
   const c = new Controller((m) => posted.push(m), async () => session);
@@ -339,6 +352,60 @@ async function clickAt(t: Awaited<ReturnType<typeof ready>>, times: readonly num
 }
 
 const isLearning = (call: string) => call.startsWith('learn') || call === 'rm update';
+
+function fakeLabel(id: string): Label {
+  return { id, prompt: 'what a', completionA: 'fine.', completionB: 'great.', choice: 'A', source: 'human', time: 0 };
+}
+
+describe('controller: checkpoints', () => {
+  it(`posts a checkpoint every ${CHECKPOINT_EVERY} iterations and on Pause, with its bytes transferred`, async () => {
+    const t = await ready();
+    t.send({ type: 'setTraining', running: true });
+    for (let i = 0; i < 50 && !t.run.calls.includes('checkpoint'); i++) await t.c.tick();
+    const steps = t.run.calls.filter((c) => c === 'step ppo' || c === 'checkpoint');
+    expect(steps.slice(0, CHECKPOINT_EVERY + 1)).toEqual([...Array<string>(CHECKPOINT_EVERY).fill('step ppo'), 'checkpoint']);
+    expect(t.of('checkpoint').map((e) => e.reason)).toEqual(['periodic']);
+    t.send({ type: 'setTraining', running: false });
+    await t.drain();
+    const events = t.of('checkpoint');
+    expect(events.map((e) => e.reason)).toEqual(['periodic', 'pause']);
+    expect(events[1].bytes).toBeInstanceOf(ArrayBuffer);
+    expect(events[1].meta.steps.ppo).toBe(t.run.trainers.get('ppo')!.steps);
+  });
+
+  it('a restore replaces the run in the label queue\'s order, learns the labels it lacks, pauses training; a refused file changes nothing', async () => {
+    const t = await ready();
+    for (let i = 0; i < 2; i++) t.send(labelMessage());
+    await t.drain();
+    t.send({ type: 'saveCheckpoint', requestId: 40 });
+    await t.drain();
+    const saved = t.of('checkpointSaved')[0];
+    expect(saved.meta.labels).toBe(2);
+    t.send({ type: 'setTraining', running: true });
+    await t.c.tick();
+
+    t.send({ type: 'restoreCheckpoint', requestId: 41, bytes: new ArrayBuffer(0) });
+    for (let i = 0; i < 20 && t.of('error').length === 0; i++) await t.c.tick();
+    expect(t.of('error').at(-1)).toEqual({ type: 'error', requestId: 41, message: 'The checkpoint was not restored: the checkpoint file is empty' });
+    expect(t.run.labelCount).toBe(2);
+
+    const page = [...t.run.labels, fakeLabel('after-1'), fakeLabel('after-2')];
+    t.run.calls = [];
+    t.send({ type: 'restoreCheckpoint', requestId: 42, bytes: saved.bytes, labels: page });
+    await t.drain();
+    expect(t.run.calls.filter((c) => c === 'restore' || c.startsWith('learn'))).toEqual(['restore', 'learn 2']);
+    expect(t.run.labels.map((l) => l.id)).toEqual(page.map((l) => l.id));
+    const reply = t.of('checkpointRestored')[0];
+    expect(reply).toMatchObject({ requestId: 42, labels: page, seed: 1 });
+    expect(t.c.loop.running).toBe(false);
+    expect(t.of('rewardModel').some((e) => e.metrics.cause === 'restore')).toBe(true);
+
+    // A label the checkpoint holds that the page no longer has: the page's list replaces the run's.
+    t.send({ type: 'restoreCheckpoint', requestId: 43, bytes: saved.bytes, labels: [fakeLabel('other')] });
+    await t.drain();
+    expect(t.run.calls.filter((c) => c === 'edit')).toEqual(['edit']);
+  });
+});
 
 describe('controller', () => {
   it('keeps the pair buffer full first, then lets labels, iterations and refit slices take turns', async () => {

@@ -11,6 +11,8 @@
 //                          -> iteration (named metrics per method), methodState, runState, strip events
 //   autopilot and gold:    setAnnotator / annotate -> gold events (every method on the same prompts)
 //   pipeline step buttons: annotate with an annotator (one label), rewardStep -> rewardStepped + rewardModel
+//   checkpoints:           checkpoint events (periodic, on Pause); saveCheckpoint / restoreCheckpoint /
+//                          exportCheckpoint -> checkpointSaved / checkpointRestored / checkpointExported
 // Types only plus a few constants: the UI may import this file, it never pulls in tfjs (the engine
 // types below are `import type`, erased at build time). Domain settings live in config; the
 // protocol imports config, never the reverse.
@@ -28,6 +30,7 @@ import type { TokenBreakdown } from '../rl/per-token';
 import type { PairOrigin, RoundSummary } from '../rl/rounds';
 import type { PlaneAxis, PlanePoint } from '../rl/plane';
 import type { BlindDraft, Evaluation, LabelEdit, PairDraft, RewardFit, StripRow, Verdict } from '../rl/run';
+import type { CheckpointMeta } from '../rl/checkpoint';
 
 export type { Agreement, Choice, Label, LabelSource } from '../rl/preferences';
 export type { Demonstration } from '../rl/sft';
@@ -43,6 +46,7 @@ export type { HackingReport, Parting, RolloutNames, RolloutPoint, Symptom, Sympt
 export type { AdvantageKind, TokenBreakdown } from '../rl/per-token';
 export type { GroupAccuracy, PairOrigin, RoundSummary } from '../rl/rounds';
 export type { PlaneAxis, PlanePoint } from '../rl/plane';
+export type { CheckpointMeta } from '../rl/checkpoint';
 
 /** Bumped whenever a message changes shape; the worker refuses an `init` from another version. */
 export const PROTOCOL_VERSION = 4;
@@ -63,23 +67,6 @@ export interface ModelInfo {
   config: ModelConfig;
   /** Pretraining's final validation loss in nats per token, when model.json records it. */
   validationLoss: number | null;
-}
-
-/**
- * What a checkpoint says about itself (issue 12's shared contract): the page stores it beside the
- * checkpoint's bytes and lists it without reading them.
- */
-export interface CheckpointMeta {
-  /** ms since epoch */
-  createdAt: number;
-  /** Labels the reward model had learned. */
-  labels: number;
-  /** Each method's step count. */
-  steps: Record<string, number>;
-  /** Size of the serialised state. */
-  bytes: number;
-  /** The serialisation's format name and version; a restore refuses one it does not know. */
-  format: string;
 }
 
 /** A preset of the simulated annotator, as the page lists it (its score function stays in the worker). */
@@ -112,7 +99,7 @@ export interface RewardMetrics extends RewardFit {
   /** Sequence number of this report (x axis of the reward-model chart). */
   update: number;
   /** What produced this report. */
-  cause: 'labels' | 'edit' | 'refit' | 'step';
+  cause: 'labels' | 'edit' | 'refit' | 'step' | 'restore';
 }
 
 export interface RefitProgress {
@@ -317,7 +304,37 @@ export interface StartRoundRequest {
   requestId: number;
 }
 
+/** The whole trained state now, as one checkpoint file (the reply carries its bytes). */
+export interface SaveCheckpointRequest {
+  type: 'saveCheckpoint';
+  requestId: number;
+}
+
+/**
+ * Continues the run from a checkpoint (src/lib/rl/checkpoint.ts): the reward model, every method's
+ * trainer, the step counts and the random streams. `labels`: the page's label log; those the
+ * checkpoint lacks are learned after it (absent: the file's own label log, as an import wants).
+ * A file that does not fit is refused with an error reply that names the problem, and the run
+ * goes on untouched.
+ */
+export interface RestoreCheckpointRequest {
+  type: 'restoreCheckpoint';
+  requestId: number;
+  bytes: ArrayBuffer;
+  labels?: Label[];
+}
+
+/** A checkpoint file to download: the run's state with the page's label log (as exportLabels, the page sends it). */
+export interface ExportCheckpointRequest {
+  type: 'exportCheckpoint';
+  requestId: number;
+  labels: Label[];
+}
+
 export type ToWorker =
+  | SaveCheckpointRequest
+  | RestoreCheckpointRequest
+  | ExportCheckpointRequest
   | PerTokenRequest
   | StartRoundRequest
   | DrawBlindPairRequest
@@ -518,7 +535,41 @@ export interface RoundStartedReply {
   policy: PairOrigin;
 }
 
+/** The checkpoint asked for (bytes transferred). */
+export interface CheckpointSavedReply {
+  type: 'checkpointSaved';
+  requestId: number;
+  meta: CheckpointMeta;
+  bytes: ArrayBuffer;
+}
+
+/** The run now continues the checkpoint. */
+export interface CheckpointRestoredReply {
+  type: 'checkpointRestored';
+  requestId: number;
+  meta: CheckpointMeta;
+  /** The label log the run now holds (the checkpoint's, then those learned after it). */
+  labels: Label[];
+  /** The checkpoint's seed, methods and their settings (an imported file may differ from the address). */
+  seed: number;
+  enabled: MethodName[];
+  methods: MethodInfo[];
+  /** Steps of each method that has a trainer. */
+  steps: Partial<Record<MethodName, number>>;
+}
+
+/** A checkpoint file for download (bytes transferred). */
+export interface CheckpointExportedReply {
+  type: 'checkpointExported';
+  requestId: number;
+  meta: CheckpointMeta;
+  bytes: ArrayBuffer;
+}
+
 export type WorkerReply =
+  | CheckpointSavedReply
+  | CheckpointRestoredReply
+  | CheckpointExportedReply
   | TokenBreakdownReply
   | RoundStartedReply
   | BlindPairReply
@@ -663,7 +714,16 @@ export interface RoundsEvent {
   summary: RoundSummary;
 }
 
+/** A checkpoint of the whole trained state (bytes transferred): every CHECKPOINT_EVERY iterations and after a refit ('periodic'), on Pause ('pause'). */
+export interface CheckpointEvent {
+  type: 'checkpoint';
+  reason: 'periodic' | 'pause' | 'requested';
+  meta: CheckpointMeta;
+  bytes: ArrayBuffer;
+}
+
 export type WorkerEvent =
+  | CheckpointEvent
   | RoundsEvent
   | PairEvent
   | PairsWithdrawnEvent
@@ -702,6 +762,9 @@ export interface ReplyTo {
   perToken: TokenBreakdownReply;
   startRound: RoundStartedReply;
   rewardStep: RewardSteppedReply;
+  saveCheckpoint: CheckpointSavedReply;
+  restoreCheckpoint: CheckpointRestoredReply;
+  exportCheckpoint: CheckpointExportedReply;
 }
 
 export type AwaitedRequest = Extract<ToWorker, { type: keyof ReplyTo }>;
@@ -727,6 +790,9 @@ export const REPLY_TYPE: { [K in keyof ReplyTo]: ReplyTo[K]['type'] } = {
   perToken: 'tokenBreakdown',
   startRound: 'roundStarted',
   rewardStep: 'rewardStepped',
+  saveCheckpoint: 'checkpointSaved',
+  restoreCheckpoint: 'checkpointRestored',
+  exportCheckpoint: 'checkpointExported',
 };
 
 /** Compile-time exhaustiveness: a switch that handles every case leaves `value` with type never. */

@@ -33,7 +33,7 @@ export const CHECKPOINT_VERSION = 1;
 export const CHECKPOINT_FORMAT_NAME = `${CHECKPOINT_FORMAT}/${CHECKPOINT_VERSION}`;
 const FILES = { manifest: 'model.json', weights: 'weights.bin', run: 'run.json', vocab: 'vocab.json', labels: 'labels.jsonl' } as const;
 
-/** What the page knows of a checkpoint without opening it. */
+/** What a checkpoint says about itself (issue 12's shared contract): the page stores it beside the bytes and lists it without reading them. */
 export interface CheckpointMeta {
   /** When it was taken (ms since epoch). */
   createdAt: number;

@@ -103,8 +103,9 @@ export class Preferences {
   }
 
   /** A fresh worker (its pairs start at epoch 0): sends it the prompt setting and the whole list
-   *  of labels (it refits its reward model on them). */
-  async syncWorker(): Promise<void> {
+   *  of labels (it refits its reward model on them); `labels` false: the labels come with a
+   *  checkpoint instead (CheckpointState.restoreInto). */
+  async syncWorker(labels = true): Promise<void> {
     this.queue = [];
     this.epoch = 0;
     const client = this.app.client;
@@ -114,7 +115,7 @@ export class Preferences {
       this.prompt = null;
       await this.setPrompt(wanted);
     }
-    if (this.labels.length > 0) await this.sendEdit({ op: 'replace', labels: this.labels });
+    if (labels && this.labels.length > 0) await this.sendEdit({ op: 'replace', labels: this.labels });
   }
 
   receivePair(pair: PairOffer): void {
@@ -376,6 +377,16 @@ export class Preferences {
     for (const id of ids) this.saving.add(id);
     await write;
     for (const id of ids) this.saving.delete(id);
+  }
+
+  /** The labels of a restored checkpoint file: they replace the list (the worker holds them already). */
+  async adoptLabels(labels: Label[]): Promise<void> {
+    const before = this.labels;
+    this.queue = [];
+    this.verdicts = {};
+    this.lastVerdict = null;
+    this.labels = labels;
+    await this.store(labels.map((l) => l.id), this.sink.replaced(labels, before));
   }
 
   private async sendEdit(edit: LabelEdit): Promise<void> {

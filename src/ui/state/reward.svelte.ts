@@ -31,6 +31,7 @@ export class RewardState {
   constructor(private readonly app: AppLink) {}
 
   receive(metrics: RewardMetrics): void {
+    if (metrics.cause === 'restore') this.series.keepUpTo('update', metrics.update - 1); // a checkpoint's model: the reports after it are gone
     this.latest = metrics;
     // An untrained model answers 50/50 on every pair, which counts as 0 % right: no accuracy point until it has learned.
     const accuracy = metrics.steps > 0 ? metrics.accuracy : NaN;

@@ -67,6 +67,17 @@ export class Series {
     return this.length === 0 ? NaN : this.column(name)[this.length - 1];
   }
 
+  /** Drops the rows after the last one whose `name` is at most `max` (a run restored from a checkpoint goes on from there). */
+  keepUpTo(name: string, max: number): void {
+    const x = this.column(name);
+    let n = this.length;
+    while (n > 0 && !(x[n - 1] <= max)) n -= 1;
+    if (n === this.length) return;
+    this.columns.forEach((c) => c.fill(NaN, n));
+    this.length = n;
+    this.generation += 1;
+  }
+
   clear(): void {
     this.length = 0;
     this.columns.forEach((c) => c.fill(NaN));

@@ -180,6 +180,27 @@ export class Training {
     this.methodsProblem = null;
   }
 
+  /**
+   * The worker continues a checkpoint (a crash restart, an imported file): the methods and their
+   * settings are the checkpoint's; each method's curves keep the steps up to its step count there
+   * (the steps after it are trained again), and training is paused until asked.
+   */
+  resume(methods: readonly MethodInfo[], enabled: readonly MethodName[], steps: Partial<Record<MethodName, number>>): void {
+    const before = this.methods;
+    this.load(methods, enabled);
+    this.methods = this.methods.map((fresh) => {
+      const kept = before.find((m) => m.name === fresh.name);
+      const at = steps[fresh.name] ?? 0;
+      if (!kept || at === 0) return fresh;
+      kept.config = fresh.config;
+      kept.series.keepUpTo(STEP_COLUMN, at);
+      kept.steps = at;
+      kept.progress = null;
+      kept.asked = false;
+      return kept;
+    });
+  }
+
   toggle(): void {
     this.setRunning(!this.running);
   }
