@@ -1,7 +1,7 @@
 // Labels are the user's work: they survive a reload, export as TRL preference JSONL and import
 // again, a malformed file gets a clear message, a full storage (IndexedDB's quota) is reported without losing a label,
 // labels can be changed and removed (the reward model refits in the background), a typed prompt
-// names its unknown words, and a worker crash is reported with the labels kept and a restart.
+// names its unknown words (a worker crash: worker-crash.test.ts).
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
@@ -143,33 +143,6 @@ describe('labels', () => {
       await page.locator('#prompt-select').selectOption('what a');
       await page.waitForFunction(() => document.querySelector('.pair-prompt strong')?.textContent === 'what a', undefined, { timeout: LOAD_MS });
       expect(errors).toEqual([]);
-    } finally {
-      await close();
-    }
-  });
-
-  test('a worker crash is reported, the labels are kept, and a restart goes on with them', async () => {
-    const { page, close } = await openPage(app.browser);
-    try {
-      await page.goto(`${app.origin}/`);
-      await answer(page, ['A is better', 'B is better']);
-      await waitForLabels(page, 2);
-      const worker = page.workers()[0];
-      expect(worker).toBeDefined();
-      await worker.evaluate(() => {
-        setTimeout(() => {
-          throw new Error('simulated crash');
-        }, 0);
-      });
-      await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-phase') === 'error', undefined, { timeout: LOAD_MS });
-      const text = await page.getByRole('status', { name: 'Run status' }).textContent();
-      expect(text).toMatch(/The background worker failed: .*simulated crash.* · 2 labels kept/);
-      await page.getByRole('button', { name: 'Restart the worker' }).click();
-      await page.waitForFunction(() => document.querySelector('[role="status"]')?.getAttribute('data-phase') === 'ready', undefined, { timeout: LOAD_MS });
-      await waitForLabels(page, 2);
-      await waitForPair(page, LOAD_MS);
-      await answer(page, ['Tie']);
-      await waitForLabels(page, 3);
     } finally {
       await close();
     }
