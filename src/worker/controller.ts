@@ -26,6 +26,7 @@ import { METHODS, METHOD_NAMES, type MethodName } from '../lib/rl/methods/regist
 import { mergePlane, PLANE_NS, type PlaneAxis, type PlanePoint } from '../lib/rl/plane';
 import { RolledBackError } from '../lib/rl/methods/types';
 import { agreement, describeFormats, exportLabels, fromTrlJsonl } from '../lib/rl/preferences';
+import type { Label } from '../lib/config/label';
 import { trlZip, type TrainedPolicy } from '../lib/export/trl-zip';
 import type { RefitJob } from '../lib/rl/refit';
 import { RoundLog } from '../lib/rl/rounds';
