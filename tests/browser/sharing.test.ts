@@ -80,6 +80,32 @@ describe('sharing labels', () => {
     }
   });
 
+  test('a share link over the size cap is refused with the labels file offered instead', async () => {
+    const { page, errors, close } = await openPage(app.browser);
+    try {
+      await page.goto(`${app.origin}/?refitSteps=1&refitEvery=0`);
+      await settle(page, LOAD_MS);
+      // 2,000 labels of random known words: they deflate far less than real labels, past 32,000 characters.
+      const words = ['great', 'good', 'bad', 'awful', 'nice', 'pizza', 'the', 'was', 'it', 'loved', 'i', 'and', 'but'];
+      let seed = 7;
+      const pick = () => words[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % words.length];
+      const text = (n: number) => ` ${Array.from({ length: n }, pick).join(' ')}.`;
+      const file = Array.from({ length: 2000 }, () => line('the pizza was', text(8), text(8))).join('\n');
+      await page.getByLabel('Import labels', { exact: true }).setInputFiles({ name: 'many.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(file) });
+      await page.getByRole('button', { name: 'Merge', exact: true }).click({ timeout: LOAD_MS });
+      await waitForLabels(page, 2000);
+      await page.getByLabel('with the labels').check();
+      await page.getByRole('button', { name: 'Copy share link', exact: true }).click();
+      await expect(page.getByRole('alert').filter({ hasText: 'share the labels' }).textContent()).resolves.toMatch(
+        /With 2000 labels the link would be [\d,]+ characters, over the 32,000 that mail and chat programs pass on\. Share the labels as a file instead \("Export labels"\)/i,
+      );
+      expect(await page.getByLabel('Share link', { exact: true }).count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
   test('an imported HTML or script payload is shown as text and runs nothing', async () => {
     const { page, errors, close } = await openPage(app.browser);
     try {
