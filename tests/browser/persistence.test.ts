@@ -1,5 +1,5 @@
 // The run survives a reload (issue 12, persistence): 20 labels and the charts come back from
-// IndexedDB; "New run" asks first and keeps the old run in the list, which can be reopened and
+// IndexedDB, and a trained PPO policy through its stored checkpoint (the strip is the same); "New run" asks first and keeps the old run in the list, which can be reopened and
 // deleted. Two tabs never lose each other's labels: the second opens read-only, keeps its labels
 // in memory, and takes over (the first becomes read-only and says so), and the unload warning asks
 // only while something is unsaved. Without IndexedDB the page works in memory, says so and exports.
@@ -18,6 +18,12 @@ const app = useServedBuild();
 /** Labels the page counts (the status line's data-labels): stored ones only. */
 async function pageLabels(page: Page): Promise<number> {
   return Number(await page.getByRole('status', { name: 'Run status' }).getAttribute('data-labels'));
+}
+
+/** The worker's last checkpoint event, its meta only (its bytes went to the page: read as JSON, they are detached here). */
+async function lastCheckpoint(page: Page): Promise<{ reason: string; meta: { steps: Record<string, number> } } | null> {
+  const json = await page.workers()[0].evaluate(() => JSON.stringify((self as unknown as { lastPosted: Record<string, unknown> }).lastPosted.checkpoint ?? null));
+  return JSON.parse(json) as { reason: string; meta: { steps: Record<string, number> } } | null;
 }
 
 async function waitForLabels(page: Page, n: number, timeout = LOAD_MS): Promise<void> {
@@ -85,6 +91,48 @@ describe('persistence', () => {
       await page.getByRole('button', { name: 'Delete Run 2' }).click();
       await page.getByRole('button', { name: 'Yes, delete' }).click();
       await expect.poll(() => runs.getByRole('listitem').count(), { timeout: LOAD_MS }).toBe(1);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a reload keeps the trained policy (its stored checkpoint): PPO\'s iterations, its chart and the sample strip equal those before', { timeout: LOAD_MS * 4 + TRAIN_MS }, async () => {
+    const { page, errors, close } = await openPage(app.browser);
+    try {
+      await page.goto(`${app.origin}/?ppo.rolloutsPerIteration=8&refitEvery=0`);
+      await label(page, 3);
+      await waitForLabels(page, 3);
+      await expect.poll(async () => (await workerLast(page, 'rewardModel'))?.metrics.labels ?? 0, { timeout: TRAIN_MS, interval: 250 }).toBe(3);
+      await page.getByRole('button', { name: 'Train', exact: true }).click();
+      const anyway = page.getByRole('button', { name: 'Train anyway' });
+      if (await anyway.isVisible().catch(() => false)) await anyway.click();
+      await waitForChartPoints(page, 'ppo-reward-model-score', 2, TRAIN_MS);
+      await page.getByRole('button', { name: 'Pause', exact: true }).click();
+      // Paused: the worker posts a checkpoint, the page stores it, and the strip shows PPO's samples.
+      await expect.poll(async () => (await workerLast(page, 'runState'))?.running, { timeout: TRAIN_MS }).toBe(false);
+      await expect.poll(async () => (await lastCheckpoint(page))?.reason, { timeout: TRAIN_MS }).toBe('pause');
+      const strip = page.locator('table[aria-label="Sample strip"] tbody tr[data-model="ppo"] td.policy');
+      await expect.poll(() => strip.count(), { timeout: TRAIN_MS }).toBeGreaterThan(0);
+      const before = await strip.allTextContents();
+      const steps = (await lastCheckpoint(page))?.meta.steps.ppo ?? 0;
+      const ppoRows = (await chartTable(page, 'PPO Reward-model score')).rows;
+      await expect.poll(() => page.evaluate(() => new Promise<number>((resolve) => {
+        const open = indexedDB.open('rlhf-playground');
+        open.onsuccess = () => {
+          const get = open.result.transaction('checkpoints').objectStore('checkpoints').getAll();
+          get.onsuccess = () => resolve((get.result as { meta: { steps: Record<string, number> } }[]).reduce((n, c) => Math.max(n, c.meta.steps.ppo ?? 0), 0));
+        };
+      })), { timeout: LOAD_MS }).toBe(steps); // the stored checkpoint is the paused one
+
+      await page.reload();
+      await settle(page, LOAD_MS);
+      await expect.poll(async () => (await workerLast(page, 'runState'))?.steps.ppo ?? 0, { timeout: TRAIN_MS }).toBe(steps);
+      await expect.poll(() => strip.count(), { timeout: TRAIN_MS }).toBe(before.length);
+      expect(await strip.allTextContents()).toEqual(before);
+      expect((await chartTable(page, 'PPO Reward-model score')).rows).toEqual(ppoRows);
+      await waitForLabels(page, 3);
+      report('persistence: PPO iterations kept over a reload', steps);
       expect(errors).toEqual([]);
     } finally {
       await close();
