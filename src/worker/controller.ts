@@ -1155,7 +1155,7 @@ export class Controller {
     try {
       file = session.restoreCheckpoint(new Uint8Array(request.bytes));
     } catch (e) {
-      this.post({ type: 'error', requestId: request.requestId, message: `The checkpoint was not restored: ${errorText(e)}` });
+      this.post({ type: 'error', requestId: request.requestId, message: errorText(e) }); // names the problem (CheckpointError)
       return;
     }
     const run = session.run;
