@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { openPage, useServedBuild } from '../support/browser';
-import { settle, statusLabels, waitForChartPoints, waitForPair } from './page-helpers';
+import { settle, statusLabels, waitForChartPoints, waitForPair, workerLast } from './page-helpers';
 
 const LOAD_MS = 60_000;
 
@@ -60,7 +60,12 @@ describe('labels', () => {
       await waitForLabels(page, 2);
       await page.getByText('Label history (2)').click();
       await expect(page.getByLabel('Answer of label 1').inputValue()).resolves.toBe('B');
-      // The reward model comes back from the checkpoint taken after the refit: no refit runs again.
+      // The reward model comes back from the stored checkpoint (taken after the refit): learned, no refit again.
+      await expect.poll(async () => {
+        const m = (await workerLast(page, 'rewardModel'))?.metrics;
+        return m ? { cause: m.cause, labels: m.labels, learned: m.steps > 0 } : null;
+      }, { timeout: LOAD_MS }).toEqual({ cause: 'restore', labels: 2, learned: true });
+      expect(await page.getByText(/The refit finished|Refitting from the base model/).count()).toBe(0);
 
       // Import the exported file: a preview, then Merge: label 1 is held already, the removed one comes back.
       await page.getByLabel('Import labels', { exact: true }).setInputFiles({ name: 'prefs.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
