@@ -13,6 +13,9 @@ const LOAD_MS = 60_000;
 /** Learning 20 labels and a PPO step on WASM, with other work on 2 cores. */
 const TRAIN_MS = 180_000;
 
+/** Long enough for the worker's idle turn to post a fresh strip after a pause. */
+const STRIP_SETTLE_MS = 2000;
+
 const app = useServedBuild();
 
 /** Labels the page counts (the status line's data-labels): stored ones only. */
@@ -114,7 +117,15 @@ describe('persistence', () => {
       await expect.poll(async () => (await lastCheckpoint(page))?.reason, { timeout: TRAIN_MS }).toBe('pause');
       const strip = page.locator('table[aria-label="Sample strip"] tbody tr[data-model="ppo"] td.policy');
       await expect.poll(() => strip.count(), { timeout: TRAIN_MS }).toBeGreaterThan(0);
-      const before = await strip.allTextContents();
+      // During training the strip is redrawn at most every few seconds; once paused the worker
+      // samples it again from the paused policy: wait until it stops changing.
+      let before = await strip.allTextContents();
+      for (;;) {
+        await page.waitForTimeout(STRIP_SETTLE_MS);
+        const again = await strip.allTextContents();
+        if (again.join('\n') === before.join('\n')) break;
+        before = again;
+      }
       const steps = (await lastCheckpoint(page))?.meta.steps.ppo ?? 0;
       const ppoRows = (await chartTable(page, 'PPO Reward-model score')).rows;
       await expect.poll(() => page.evaluate(() => new Promise<number>((resolve) => {
