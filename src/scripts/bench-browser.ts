@@ -131,7 +131,18 @@ async function buildPages(): Promise<OutputItem[]> {
  * chunk it imports, statically or lazily, with their CSS. Worker bundles are separate builds that
  * the main build only carries as assets, so they are not counted.
  */
-function mainBundleGzipKb(output: OutputItem[]): number {
+/** Bytes as kB, one decimal. */
+const kb = (n: number) => Math.round((n / 1024) * 10) / 10;
+
+/** The page's main-thread JS and CSS: every file the entry chunk reaches, statically or lazily, with its gzip size. */
+interface MainBundle {
+  /** All of them, kB gzip. */
+  kb: number;
+  /** gzip bytes per file name (assets/...). */
+  sizes: Map<string, number>;
+}
+
+function mainBundle(output: OutputItem[]): MainBundle {
   const chunks = new Map(output.filter((o) => o.type === 'chunk').map((c) => [c.fileName, c]));
   const entry = [...chunks.values()].find((c) => c.isEntry && c.facadeModuleId === join(ROOT, 'index.html'))
     ?? [...chunks.values()].find((c) => c.isEntry && c.facadeModuleId === join(ROOT, 'src/main.ts'));
@@ -147,16 +158,10 @@ function mainBundleGzipKb(output: OutputItem[]): number {
     }
   };
   visit(entry);
-  let bytes = 0;
-  const kb = (n: number) => Math.round((n / 1024) * 10) / 10;
-  const parts: string[] = [];
-  for (const f of files) {
-    const n = gzipSync(readFileSync(join(DIST, f)), { level: 9 }).length;
-    parts.push(`${f} ${kb(n)}`);
-    bytes += n;
-  }
-  console.error(`[bench] main-thread bundle, kB gzip: ${parts.join(', ')}`);
-  return kb(bytes);
+  const sizes = new Map<string, number>();
+  for (const f of files) sizes.set(f, gzipSync(readFileSync(join(DIST, f)), { level: 9 }).length);
+  console.error(`[bench] main-thread bundle, kB gzip: ${[...sizes].map(([f, n]) => `${f} ${kb(n)}`).join(', ')}`);
+  return { kb: kb([...sizes.values()].reduce((a, b) => a + b, 0)), sizes };
 }
 
 /** Runs the bench page for one backend; prints and returns its lines. */
@@ -232,6 +237,8 @@ interface ColdStart {
   longestTask: number;
   /** The chosen backend's line in the worker's ready reply ("WASM: chosen ...; SIMD on, 2 threads"). */
   reason: string;
+  /** The main thread's JS and CSS files fetched by then (assets/...; Resource Timing of the page). */
+  loaded: string[];
 }
 
 async function coldStartOnce(browser: Browser, origin: string, backend: BackendName, threads: number | undefined): Promise<ColdStart> {
@@ -253,13 +260,16 @@ async function coldStartOnce(browser: Browser, origin: string, backend: BackendN
       throw new Error(`cold_start ${backend}: no pair on screen (status: ${JSON.stringify(status)}; errors: ${errors.join('; ') || 'none'})`, { cause: e });
     }
     if (errors.length > 0) throw new Error(`cold_start ${backend}: the page failed: ${errors.join('; ')}`);
-    const { first, tasks } = await page.evaluate<{ first: number; tasks: { start: number; duration: number }[] }>('({ first: window.__firstPair, tasks: window.__longTasks })');
+    const { first, tasks, resources } = await page.evaluate<{ first: number; tasks: { start: number; duration: number }[]; resources: { name: string; end: number }[] }>(
+      "({ first: window.__firstPair, tasks: window.__longTasks, resources: performance.getEntriesByType('resource').map((r) => ({ name: r.name, end: r.responseEnd })) })",
+    );
+    const loaded = resources.filter((r) => r.end <= first).map((r) => new URL(r.name).pathname.replace(/^\//, ''));
     const before = tasks.filter((t) => t.start < first);
     // The page's worker keeps its last message of each type (src/worker/main.ts: lastPosted).
     const worker = page.workers().find((w) => w.url().includes('/assets/'));
     const reason = worker ? await worker.evaluate<string>(`self.lastPosted?.ready?.reasons?.[${JSON.stringify(backend)}] ?? ''`) : '';
     console.error(`[bench] cold_start ${backend}: ${Math.round(first)} ms; ${reason}`);
-    return { ms: first, longestTask: Math.max(0, ...before.map((t) => t.duration)), reason };
+    return { ms: first, longestTask: Math.max(0, ...before.map((t) => t.duration)), reason, loaded };
   } finally {
     await context.close();
   }
@@ -271,7 +281,7 @@ function reasonThreads(reason: string): number {
   return m ? Number(m[1]) : 1;
 }
 
-async function coldStart(browser: Browser, origin: string, backend: BackendName, options: BenchOptions, bundleKb: number): Promise<BenchLine & Record<string, unknown>> {
+async function coldStart(browser: Browser, origin: string, backend: BackendName, options: BenchOptions, bundle: MainBundle): Promise<BenchLine & Record<string, unknown>> {
   const runs = options.runs ?? 5;
   for (let i = 0; i < (options.warmup ?? COLD_START_WARMUP); i++) await coldStartOnce(browser, origin, backend, options.threads);
   const all: ColdStart[] = [];
@@ -286,7 +296,9 @@ async function coldStart(browser: Browser, origin: string, backend: BackendName,
     threads: reasonThreads(all[0].reason),
     longest_task_ms: round(median(all.map((c) => c.longestTask))),
     longest_task_max_ms: round(Math.max(...all.map((c) => c.longestTask))),
-    main_bundle_gzip_kb: bundleKb,
+    main_bundle_gzip_kb: bundle.kb,
+    // What the page had fetched of it by its first pair (the first run's; on-demand chunks such as chart.js come later).
+    main_loaded_gzip_kb: kb(all[0].loaded.reduce((n, f) => n + (bundle.sizes.get(f) ?? 0), 0)),
   };
 }
 
@@ -370,7 +382,7 @@ async function historyHeap(browser: Browser, origin: string, backend: BackendNam
 export async function runBrowser(options: BenchOptions, pageBenches: readonly PageBench[], print: (line: object) => void): Promise<BenchLine[]> {
   console.error('[bench] building the page and the bench page into dist-bench/ ...');
   const output = await buildPages();
-  const bundleKb = mainBundleGzipKb(output);
+  const bundle = mainBundle(output);
   const server = await serveIsolated(DIST);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const lines: BenchLine[] = [];
@@ -378,7 +390,7 @@ export async function runBrowser(options: BenchOptions, pageBenches: readonly Pa
     for (const backend of options.backends) {
       if (options.names.length > 0) lines.push(...(await benchBackend(browser, server.origin, backend, options, print)));
       if (pageBenches.includes('cold_start')) {
-        const line = await coldStart(browser, server.origin, backend, options, bundleKb);
+        const line = await coldStart(browser, server.origin, backend, options, bundle);
         print(line);
         lines.push(line);
       }

@@ -1,18 +1,7 @@
-// chart.js with only the parts the page uses (tree-shaken: line charts on linear axes), and the
-// decimation plugin, so that a 1000-iteration run draws about 200 points per line; and one
-// queue of redraws for every chart on the page, so that many charts never make one long task.
-import {
-  Chart,
-  Decimation,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-} from 'chart.js';
-
-Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation);
+// What every chart of the page shares: the settings, the colours, chart.js itself, loaded once
+// when the first chart needs it (chart-lib.ts is a chunk of its own), and one queue of redraws for
+// every chart on the page, so that many charts never make one long task.
+import type { Chart } from 'chart.js';
 
 /** Above this many points a line is decimated (LTTB) to DECIMATED_POINTS. */
 export const DECIMATION_THRESHOLD = 400;
@@ -27,7 +16,21 @@ export const TABLE_ROWS = 250;
 /** Distinguishable on white and for the common colour-vision deficiencies (Okabe-Ito). */
 export const COLOURS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9'] as const;
 
-export { Chart };
+export type { Chart };
+
+let chartClass: typeof Chart | null = null;
+let loading: Promise<typeof Chart> | null = null;
+
+/** chart.js's Chart once loaded, else null (then loadChart() brings it). */
+export function loadedChart(): typeof Chart | null {
+  return chartClass;
+}
+
+/** Loads chart.js (once for the page) and resolves with its Chart. */
+export function loadChart(): Promise<typeof Chart> {
+  loading ??= import('./chart-lib').then((m) => (chartClass = m.Chart));
+  return loading;
+}
 
 /** One line of a metric chart: a column of the series, its legend label and its y axis. */
 export interface Line {
