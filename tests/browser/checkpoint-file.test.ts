@@ -51,7 +51,7 @@ describe('checkpoint file', () => {
         const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export checkpoint' }).click()]);
         expect(download.suggestedFilename()).toBe('rlhf-playground-checkpoint.zip');
         file = readFileSync(await download.path());
-        await expect(page.getByRole('status', { name: 'Checkpoint file' }).textContent()).resolves.toMatch(/^Exported the checkpoint of 3 labels, PPO 1 step \(\d+\.\d MB\)\.$/);
+        await expect(page.locator('[aria-label="Checkpoint file"]').textContent()).resolves.toMatch(/^Exported the checkpoint of 3 labels, PPO 1 step \(\d+\.\d MB\)\.$/);
       } finally {
         await close();
       }
@@ -82,7 +82,7 @@ describe('checkpoint file', () => {
       await refused('wide.zip', zipSync({ ...parts, 'model.json': strToU8(JSON.stringify(manifest)) }, { level: 0 }), /^wide\.zip was not imported: .*another model size \(.*width 128.*\); this page's model has .*width 64/);
 
       await input.setInputFiles({ name: 'run.zip', mimeType: 'application/zip', buffer: file });
-      const done = page.getByRole('status', { name: 'Checkpoint file' });
+      const done = page.locator('[aria-label="Checkpoint file"]');
       await done.waitFor({ timeout: LOAD_MS });
       await expect(done.textContent()).resolves.toMatch(/^run\.zip: restored the checkpoint of 3 labels, PPO 1 step, seed 1\.$/);
       await waitForLabels(page, 3);
