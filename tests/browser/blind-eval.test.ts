@@ -86,6 +86,7 @@ describe('blind evaluation', () => {
     try {
       await page.goto(`${app.origin}/?seed=${SEED}&ppo.rolloutsPerIteration=8&refitEvery=0`);
       const region = page.getByRole('region', { name: 'Blind evaluation', exact: true });
+      await region.waitFor({ timeout: LOAD_MS }); // the panels below the first screen mount after it
       await expect(region.getByRole('heading', { name: 'Blind evaluation', exact: true }).count()).resolves.toBe(1);
       await expect(region.textContent()).resolves.toMatch(/Train a method first/);
 
