@@ -82,9 +82,9 @@ describe('checkpoint file', () => {
       await refused('wide.zip', zipSync({ ...parts, 'model.json': strToU8(JSON.stringify(manifest)) }, { level: 0 }), /^wide\.zip was not imported: .*another model size \(.*width 128.*\); this page's model has .*width 64/);
 
       await input.setInputFiles({ name: 'run.zip', mimeType: 'application/zip', buffer: file });
+      // The message replaces the last refusal's in the same place once the restore is done.
       const done = page.locator('[aria-label="Checkpoint file"]');
-      await done.waitFor({ timeout: LOAD_MS });
-      await expect(done.textContent()).resolves.toMatch(/^run\.zip: restored the checkpoint of 3 labels, PPO 1 step, seed 1\.$/);
+      await expect.poll(() => done.textContent(), { timeout: LOAD_MS }).toMatch(/^run\.zip: restored the checkpoint of 3 labels, PPO 1 step, seed 1\.$/);
       await waitForLabels(page, 3);
       const worker = page.workers()[0];
       const restored = await waitForPosted(worker, 'checkpointRestored', () => true);
