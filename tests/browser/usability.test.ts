@@ -7,7 +7,7 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { openPage, PHONE, useServedBuild } from '../support/browser';
-import { chartTable, methodRegion, openSettings, statusLabels, waitForChartPoints, waitForPair } from './page-helpers';
+import { chartTable, methodRegion, openSettings, statusLabels, waitForChartPoints, waitForPair, workerLast } from './page-helpers';
 
 const LOAD_MS = 60_000;
 /** A few PPO iterations of a tiny config on WASM with two experiments on the same 2 cores. */
@@ -74,6 +74,8 @@ describe('usability mends', () => {
       await limit.press('Enter');
       await limit.blur();
       await page.waitForFunction(() => new URLSearchParams(location.search).get('ppo.klStop') === '30', undefined, { timeout: 5000 });
+      // The worker's confirmation rewrites the input: wait for it before typing the next value.
+      await expect.poll(async () => (await workerLast(page, 'methodConfig'))?.config.klStop, { timeout: 10_000 }).toBe(30);
       await limit.fill('0');
       await limit.blur();
       await expect(region.locator('#ppo-klStop-problem').textContent()).resolves.toMatch(/KL guard limit \(nats per sequence\) ".*" refused: use a number from 0\.5 to 500; .* still runs\./);
