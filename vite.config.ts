@@ -54,6 +54,7 @@ export default defineConfig({
           environment: 'node',
           include: ['tests/unit/**/*.test.ts'],
           setupFiles: ['tests/support/tf-cpu.ts'],
+          maxWorkers: '100%', // every core: Vitest's default leaves one idle, which on a 2-core CI machine runs the files one at a time
           testTimeout: 180_000, // the shipped-model tests take ~30 s alone; a loaded 2-core machine triples that
         },
       },
