@@ -20,7 +20,6 @@ const address = readAddress(location.search, location.hash);
 const run = parseRunConfig(address.search);
 const setup = { config: run.config, problems: [...address.problems, ...run.problems] };
 const offline = new OfflineState();
-offline.register(setup.config.threads === 1);
 
 // The model ships beside the page, so the build works from any sub-path.
 const modelUrl = new URL('models/base/', document.baseURI).href;
@@ -37,5 +36,11 @@ addEventListener('hashchange', () => {
 // The worker starts first: its script, TensorFlow.js and the model load while this thread mounts
 // the page (started after the mount, the worker's first request waited for it, issue 11).
 // A lecture link (?autopilot=1) runs the whole loop hands-free once the first pair is on screen.
-void playground.start().then(() => lecture.startHandsFree());
+// The service worker registers once the first pair is on screen (or the start failed): its
+// precache of the build (about 4 MB with the model and the .wasm files) would otherwise compete with
+// the worker's own loading on a first visit (issue 11's cold start).
+void playground
+  .start()
+  .then(() => lecture.startHandsFree())
+  .finally(() => offline.register(setup.config.threads === 1));
 mount(App, { target, props: { playground, lecture, offline } });

@@ -18,6 +18,17 @@ export class OfflineState {
   /** A reason the page cannot work offline, for "This run" (null while none is known). */
   problem = $state<string | null>(null);
   private update: ((reload?: boolean) => Promise<void>) | null = null;
+  /** The user has clicked or pressed a key on this page (watched from the start: registration comes later). */
+  private started = false;
+
+  constructor() {
+    const start = () => {
+      this.started = true;
+    };
+    for (const type of ['pointerdown', 'keydown'] as const) window.addEventListener(type, start, { capture: true, once: true });
+    // A page the worker serves came from its cache: it opens offline already.
+    this.offlineReady = (navigator.serviceWorker as ServiceWorkerContainer | undefined)?.controller != null;
+  }
 
   /**
    * Registers the service worker. `oneThread` (the address asks for ?threads=1): isolation brings
@@ -34,16 +45,9 @@ export class OfflineState {
       this.problem = 'this browser offers no service workers here (private mode, or turned off), so the page needs the network on every visit';
       return;
     }
-    // A page the worker serves came from its cache: it opens offline already.
-    this.offlineReady = navigator.serviceWorker.controller !== null;
     if (!self.crossOriginIsolated && !oneThread) {
-      let started = false;
-      const start = () => {
-        started = true;
-      };
-      for (const type of ['pointerdown', 'keydown'] as const) window.addEventListener(type, start, { capture: true, once: true });
       navigator.serviceWorker.addEventListener('controllerchange', () => {
-        if (!started) reloadOnce();
+        if (!this.started) reloadOnce();
       }, { once: true });
     }
     this.update = registerSW({
