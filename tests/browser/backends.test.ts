@@ -1,18 +1,24 @@
 // Each backend override in real Chromium: ?backend=webgpu runs on the software (SwiftShader)
 // adapter that --enable-unsafe-webgpu gives here (slow shader compilation: generous timeout),
 // ?backend=webgl on ANGLE/SwiftShader, ?backend=cpu in plain JavaScript. Each must load the model
-// and sample words of the vocabulary with no console error (WebGPU's load is checked in its PPO
-// test: one page load on the slow adapter instead of two). Each of the three is slow here (a
+// and sample words of the vocabulary with no console error. Each of the three is slow here (a
 // software adapter, a software renderer, plain JavaScript): the page says so at the top, in the
 // first screen, and one click on "Switch to WASM" reloads the run on WASM, where no warning shows.
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
-import { openPage, useServedBuild } from '../support/browser';
+import { LONG_TESTS, openPage, useServedBuild } from '../support/browser';
 import { backendBadge, chartTable, report, settle, shownSamples, shippedVocab, unknownWords, waitForChartPoints, waitForPair } from './page-helpers';
 
 const app = useServedBuild();
 
 const CASES = [
+  {
+    backend: 'webgpu',
+    label: 'WebGPU',
+    reason: /WebGPU: chosen \(asked for with \?backend=webgpu\); software adapter \(.*swiftshader.*\)/i,
+    slow: /^WebGPU runs on a software adapter here \(.*swiftshader.*\): no GPU does the work, the CPU imitates one, so training takes about 30 times as long as on WASM\./i,
+    timeoutMs: 180_000,
+  },
   {
     backend: 'webgl',
     label: 'WebGL',
@@ -22,12 +28,6 @@ const CASES = [
   },
   { backend: 'cpu', label: 'CPU', reason: /CPU: chosen \(asked for with \?backend=cpu\)/, slow: /^The CPU backend runs the model in plain JavaScript/, timeoutMs: 60_000 },
 ] as const;
-
-/** WebGPU's reason and warning: its PPO test below loads and samples on it too (one page load on the slow adapter, not two). */
-const WEBGPU = {
-  reason: /WebGPU: chosen \(asked for with \?backend=webgpu\); software adapter \(.*swiftshader.*\)/i,
-  slow: /^WebGPU runs on a software adapter here \(.*swiftshader.*\): no GPU does the work, the CPU imitates one, so training takes about 30 times as long as on WASM\./i,
-};
 
 /** The slow-backend warning at the top ("WebGPU is slow here"). */
 function slowWarning(page: Page, label: string) {
@@ -89,13 +89,15 @@ describe('the slow-backend warning', () => {
   });
 });
 
+// On the software WebGPU adapter the first label and one iteration compile every training shader:
+// 80-135 s on a 2-core machine, so CI leaves it to RLHF_LONG=1 (WebGPU's load and sampling run above).
 describe('one PPO iteration on each training backend', () => {
   const RUNS = [
-    { backend: 'webgpu', label: 'WebGPU', timeoutMs: 240_000 },
-    { backend: 'wasm', label: 'WASM', timeoutMs: 60_000 },
+    { backend: 'webgpu', label: 'WebGPU', timeoutMs: 240_000, long: true },
+    { backend: 'wasm', label: 'WASM', timeoutMs: 60_000, long: false },
   ] as const;
   for (const r of RUNS) {
-    test(`?backend=${r.backend}: a label and one PPO iteration complete`, { timeout: r.timeoutMs + 60_000 }, async () => {
+    test.skipIf(r.long && !LONG_TESTS)(`?backend=${r.backend}: a label and one PPO iteration complete`, { timeout: r.timeoutMs + 60_000 }, async () => {
       const { page, errors, close } = await openPage(app.browser);
       try {
         const started = Date.now();
@@ -104,13 +106,6 @@ describe('one PPO iteration on each training backend', () => {
         expect(await backendBadge(page)).toBe(r.label);
         // The software adapter is slow and says so; WASM is not.
         expect(await page.getByRole('region', { name: /is slow here$/ }).count()).toBe(r.backend === 'wasm' ? 0 : 1);
-        if (r.backend === 'webgpu') {
-          await expect(page.getByRole('list', { name: 'Backend reasons' }).textContent()).resolves.toMatch(WEBGPU.reason);
-          await expect(slowWarning(page, 'WebGPU').locator('p').first().textContent()).resolves.toMatch(WEBGPU.slow);
-          await expect.poll(async () => (await shownSamples(page)).length, { timeout: r.timeoutMs }).toBe(5);
-          const vocab = shippedVocab();
-          for (const s of await shownSamples(page)) expect(unknownWords(s.completion, vocab)).toEqual([]);
-        }
         await page.getByRole('button', { name: 'A is better', exact: true }).click();
         await waitForChartPoints(page, 'reward-model', 1, r.timeoutMs);
         const stepAt = Date.now();

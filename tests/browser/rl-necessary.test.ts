@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import type { PlanePoint } from '../../src/lib/protocol/messages';
-import { DESKTOP, openPage, PHONE, ROOT, SCREENSHOT_DIR, useServedBuild } from '../support/browser';
+import { DESKTOP, LONG_TESTS, openPage, PHONE, ROOT, SCREENSHOT_DIR, useServedBuild } from '../support/browser';
 import { report, waitForPair, workerLast } from './page-helpers';
 
 const LOAD_MS = 60_000;
@@ -122,13 +122,16 @@ describe('is RL necessary?', () => {
       );
       clearInterval(progress);
       report('plane series after autopilot', await handle.jsonValue());
-      // Both online paths have at least two evaluations on them.
-      await expect
-        .poll(async () => {
-          const pts = (await workerLast(page, 'plane'))?.points ?? [];
-          return ['ppo', 'grpo'].every((m) => pts.filter((p) => p.method === m).length >= 2);
-        }, { timeout: RUN_MS, interval: 500 })
-        .toBe(true);
+      // With RLHF_LONG=1, both online paths have at least two evaluations on them (about 30 s more;
+      // CI leaves it out for its budget: tests/unit/plane.test.ts merges paths point by point).
+      if (LONG_TESTS) {
+        await expect
+          .poll(async () => {
+            const pts = (await workerLast(page, 'plane'))?.points ?? [];
+            return ['ppo', 'grpo'].every((m) => pts.filter((p) => p.method === m).length >= 2);
+          }, { timeout: RUN_MS, interval: 500 })
+          .toBe(true);
+      }
 
       // The table view is the worker's last plane message, row for row (a plane may arrive while reading: read both again).
       await r.locator('figure[data-chart="reward-kl-plane"] summary').click();

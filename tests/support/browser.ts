@@ -25,6 +25,9 @@ export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
 ];
 
+/** RLHF_LONG=1 also runs the slow checks that CI leaves out (its 20-minute budget): training on the software WebGPU adapter, the 500-iteration run. */
+export const LONG_TESTS = process.env.RLHF_LONG === '1';
+
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
