@@ -126,15 +126,10 @@ async function buildPages(): Promise<OutputItem[]> {
   return page;
 }
 
-/**
- * Gzip size (kB) of the real page's main-thread JS and CSS: the chunk of src/main.ts and every
- * chunk it imports, statically or lazily, with their CSS. Worker bundles are separate builds that
- * the main build only carries as assets, so they are not counted.
- */
 /** Bytes as kB, one decimal. */
 const kb = (n: number) => Math.round((n / 1024) * 10) / 10;
 
-/** The page's main-thread JS and CSS: every file the entry chunk reaches, statically or lazily, with its gzip size. */
+/** The page's main-thread JS and CSS, gzip. */
 interface MainBundle {
   /** All of them, kB gzip. */
   kb: number;
@@ -142,6 +137,11 @@ interface MainBundle {
   sizes: Map<string, number>;
 }
 
+/**
+ * Gzip sizes of the real page's main-thread JS and CSS: the chunk of src/main.ts and every chunk
+ * it imports, statically or lazily, with their CSS. Worker bundles are separate builds that the
+ * main build only carries as assets, so they are not counted.
+ */
 function mainBundle(output: OutputItem[]): MainBundle {
   const chunks = new Map(output.filter((o) => o.type === 'chunk').map((c) => [c.fileName, c]));
   const entry = [...chunks.values()].find((c) => c.isEntry && c.facadeModuleId === join(ROOT, 'index.html'))

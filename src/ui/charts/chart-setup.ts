@@ -21,15 +21,15 @@ export type { Chart };
 let chartClass: typeof Chart | null = null;
 let loading: Promise<typeof Chart> | null = null;
 
-/** chart.js's Chart once loaded, else null (then loadChart() brings it). */
-export function loadedChart(): typeof Chart | null {
-  return chartClass;
-}
-
-/** Loads chart.js (once for the page) and resolves with its Chart. */
-export function loadChart(): Promise<typeof Chart> {
+/**
+ * chart.js's Chart, or null while it loads: the first call starts loading it (once for the page),
+ * and `redraw` is queued when it has come, so a chart near the viewport draws then.
+ */
+export function chartOrLater(redraw: () => void): typeof Chart | null {
+  if (chartClass) return chartClass;
   loading ??= import('./chart-lib').then((m) => (chartClass = m.Chart));
-  return loading;
+  void loading.then(() => queueDraw(redraw));
+  return null;
 }
 
 /** One line of a metric chart: a column of the series, its legend label and its y axis. */
