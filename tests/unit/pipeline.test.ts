@@ -9,7 +9,7 @@ import { METHODS, METHOD_NAMES } from '../../src/lib/rl/methods/registry';
 import type { Label } from '../../src/lib/rl/preferences';
 import type { Run } from '../../src/lib/rl/run';
 import type { RewardMetrics, WorkerEvent } from '../../src/lib/protocol/messages';
-import { boxNumber, flowOf, groupDigits, hasPolicyKeys, plural, POLICY_KEYS } from '../../src/ui/state/pipeline';
+import { boxNumber, flowOf, groupDigits, hasPolicyKeys, plural, POLICY_KEYS, shortDate } from '../../src/ui/state/pipeline';
 import { smallRun, smallSettings, tok } from '../support/run';
 import { smallWordGpt } from '../support/tiny';
 
@@ -69,6 +69,14 @@ describe('pipeline boxes and arrows', () => {
     expect(plural(1, 'label')).toBe('1 label');
     expect(plural(12_345, 'label')).toBe('12,345 labels');
     expect(boxNumber(2_370_432.4)).toBe('2,370,432');
+  });
+
+  it('writes a local date as en-GB does, without Intl', () => {
+    for (const d of [new Date(2026, 11, 3, 18, 34), new Date(2027, 0, 1, 0, 5), new Date(2026, 4, 31, 9, 0)]) {
+      const intl = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
+      expect(shortDate(d)).toBe(intl.replace(' at ', ', ').replace('Sept', 'Sep'));
+    }
+    expect(shortDate(new Date(2026, 11, 3, 18, 34))).toBe('3 Dec 2026, 18:34');
   });
 
   it("reads each RL method's RM score, KL and beta from columns its own charts draw", () => {

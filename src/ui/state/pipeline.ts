@@ -77,6 +77,18 @@ export function groupDigits(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * A local date and time as "3 Dec 2026, 18:34". Not Intl.DateTimeFormat: its first construction
+ * loads ICU's date formats, a 60 ms task while the first screen mounts (issue 11), for the same
+ * words the page writes in English anyway.
+ */
+export function shortDate(d: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}, ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
 /** "1 label", "3 labels". */
 export function plural(n: number, word: string, words = `${word}s`): string {
   return `${groupDigits(n)} ${n === 1 ? word : words}`;
